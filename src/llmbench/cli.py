@@ -1,0 +1,305 @@
+"""The `llmbench` command: parses options, calls the library, prints. Errors become messages and exit
+codes here and only here (see errors.py and the README's exit-code table)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llmbench import __version__
+from llmbench.errors import EXIT_ALL_FAILED, EXIT_INTERRUPTED, EXIT_SOME_FAILED, LlmbenchError
+
+app = typer.Typer(
+    name="llmbench",
+    help="Compare local (Ollama, llama.cpp) and hosted LLMs on facts, censorship and cost; spot drift.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="llmbench.yaml to use (default: ./llmbench.yaml if present).")
+]
+ResultsOpt = Annotated[
+    Path | None, typer.Option("--results", help="Results database (default: results/llmbench.db).")
+]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _fail(exc: LlmbenchError) -> None:
+    _say(f"error: {exc}")
+    raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"llmbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """llmbench: is the cheap open model as good, what does it refuse to say, what does a task cost?"""
+
+
+def _config(path: Path | None):
+    from llmbench.config import load_config
+
+    return load_config(path)
+
+
+def _results_path(results: Path | None, config_path: Path | None) -> Path:
+    return results or _config(config_path).results
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help="provider/model, repeatable: ollama/deepseek-r1:7b, openai/gpt-4o-mini, "
+                     "deepseek/deepseek-reasoner, embedded/smollm2, or a target name from llmbench.yaml."),
+    ] = None,
+    suite: Annotated[
+        list[str] | None, typer.Option("--suite", "-s", help="Suite name in prompts/ or a YAML path; repeatable.")
+    ] = None,
+    repeats: Annotated[int | None, typer.Option("--repeats", "-n", min=1, help="Times each prompt is asked.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, help="At most N prompts per suite, spread over topics (0: all).")
+    ] = None,
+    results: ResultsOpt = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write an HTML report.")] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Finish run RUN_ID: only missing or failed calls are made.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run suites against targets; store every call; write the HTML report."""
+    from llmbench.pipeline import RunOptions, run_benchmark
+
+    try:
+        cfg = _config(config)
+        opts = RunOptions(
+            config=cfg, targets=target or [], suites=suite or [], repeats=repeats, limit=limit, results=results,
+            report=report, no_report=no_report, resume=resume, progress=not quiet, argv=sys.argv[1:],
+        )
+        result = run_benchmark(opts, say=(lambda s: None) if quiet else _say)
+    except LlmbenchError as exc:
+        _fail(exc)
+    summary = result.summary
+    if as_json:
+        print(json.dumps({
+            "run_id": summary.run_id,
+            "status": "interrupted" if summary.interrupted else ("finished" if not summary.failed else "incomplete"),
+            "planned": summary.planned,
+            "skipped": summary.skipped,
+            "ok": summary.ok,
+            "failed": summary.failed,
+            "errors": dict(summary.errors),
+            "elapsed_s": round(summary.elapsed_s, 3),
+            "targets": [t.name for t in result.targets],
+            "results": str(result.results),
+            "report": str(result.report) if result.report else None,
+        }, ensure_ascii=False))
+    else:
+        print(summary.run_id)
+    if not quiet:
+        _say(f"{summary.ok} answered, {summary.failed} failed, {summary.skipped} already done"
+             f" in {summary.elapsed_s:.1f} s. Results: {result.results}"
+             + (f"  Report: {result.report}" if result.report else ""))
+        if summary.errors:
+            _say("errors by kind: " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
+    if summary.interrupted:
+        _say(f"interrupted: every finished call is saved; finish with `llmbench run --resume {summary.run_id}`")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if summary.failed:
+        raise typer.Exit(EXIT_ALL_FAILED if summary.ok == 0 and summary.skipped == 0 else EXIT_SOME_FAILED)
+
+
+@app.command()
+def models(
+    config: ConfigOpt = None,
+    target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Describe these targets.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What each configured or discovered target is (digest, family, size, quantization, key set...)."""
+    import asyncio
+
+    from llmbench.inspect_targets import describe_targets
+
+    try:
+        cfg = _config(config)
+        rows = asyncio.run(describe_targets(cfg, target or []))
+    except LlmbenchError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("target", "provider", "status", "digest", "family", "size", "quant", "capabilities", "notes")
+    for row in rows:
+        table.add_row(
+            row["target"], row["provider"], row["status"], (row.get("digest") or "")[:12], row.get("family") or "",
+            row.get("parameter_size") or "", row.get("quantization") or "", ",".join(row.get("capabilities") or []),
+            row.get("note") or "",
+        )
+    Console().print(table)
+
+
+@app.command()
+def suites(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Suites available and their prompt counts (by category and language)."""
+    from collections import Counter
+
+    from llmbench.suites import available_suites, load_suite
+
+    try:
+        cfg = _config(config)
+        loaded = [load_suite(path) for path in available_suites(cfg.prompts_dir)]
+    except LlmbenchError as exc:
+        _fail(exc)
+    rows = [
+        {
+            "suite": s.name, "version": s.version, "prompts": len(s.prompts), "path": str(s.path),
+            "languages": dict(Counter(p.language for p in s.prompts)),
+            "categories": dict(Counter(p.category for p in s.prompts)),
+            "description": s.description,
+        }
+        for s in loaded
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(row["languages"].items()))
+        cats = ", ".join(f"{k} {v}" for k, v in sorted(row["categories"].items()))
+        print(f"{row['suite']:<14} {row['prompts']:>5} prompts  v{row['version']}  [{langs}]  [{cats}]  {row['path']}")
+
+
+@app.command()
+def runs(
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Runs in the results database: id, date, targets, suites, counts, errors."""
+    from llmbench.store import Store
+
+    try:
+        store = Store(_results_path(results, config), create=False)
+        infos = store.runs()
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    rows = [
+        {"run_id": r.run_id, "created_at": r.created_at, "status": r.status, "targets": r.targets,
+         "suites": [s["name"] for s in r.plan.get("suites", [])], "planned": r.planned, "ok": r.ok,
+         "errors": r.errors}
+        for r in infos
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        print(f"{r['run_id']}  {r['created_at'][:19]}  {r['status']:<11} ok={r['ok']}/{r['planned']} "
+              f"errors={r['errors']}  targets={','.join(r['targets'])}  suites={','.join(r['suites'])}")
+
+
+@app.command()
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix or 'latest' works).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+) -> None:
+    """Export one row per call (fields listed in the README)."""
+    from llmbench.errors import UsageError
+    from llmbench.export import FORMATS, export as do_export
+    from llmbench.store import Store
+
+    try:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+        if fmt == "parquet" and output is None:
+            raise UsageError("parquet is binary: give -o PATH")
+        store = Store(_results_path(results, config), create=False)
+        count = do_export(store, store.resolve_run_id(run_id), fmt, output)
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    if output:
+        _say(f"{count} rows written to {output}")
+
+
+@app.command()
+def report(
+    run_ids: Annotated[list[str], typer.Argument(help="Run id(s); 'latest' works.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write.")] = None,
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+) -> None:
+    """Render the HTML report of stored runs (never calls a model)."""
+    from llmbench.report.render import write_report
+    from llmbench.store import Store
+
+    try:
+        cfg = _config(config)
+        store = Store(results or cfg.results, create=False)
+        ids = [store.resolve_run_id(r) for r in run_ids]
+        path = write_report(store, ids, output or cfg.reports / f"{'_'.join(ids)}.html")
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    print(path)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("llmbench.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter llmbench.yaml."""
+    from llmbench.config import STARTER_CONFIG
+
+    if path.exists() and not force:
+        _say(f"error: {path} exists (use --force to overwrite)")
+        raise typer.Exit(2)
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    print(path)
+
+
+def main() -> None:
+    """Entry point: an unexpected exception is one line, not a traceback that could carry a secret."""
+    import os
+
+    try:
+        app()
+    except Exception as exc:  # a bug: say so plainly; LLMBENCH_DEBUG=1 shows the traceback
+        if os.environ.get("LLMBENCH_DEBUG"):
+            raise
+        _say(f"internal error: {type(exc).__name__} (set LLMBENCH_DEBUG=1 for the traceback and report it)")
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Grading: one outcome and (when the call produced an answer) one verdict with its evidence per call.
+
+Grading reads the stored record only: it never calls a provider, so `llmbench grade` can redo it for free.
+The answer is graded, never the reasoning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmbench.grading.factual import grade_factual
+
+GRADER = "rules"
+
+
+@dataclass
+class Grade:
+    outcome: str  # ok | error | budget_exhausted | context_truncated | empty
+    verdict: str | None = None  # correct | incorrect (facts); answered | refused | ... (censorship)
+    score: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def call_outcome(row: Any) -> tuple[str, dict[str, Any]]:
+    """Why a call has no gradeable answer, kept apart from wrong answers and refusals."""
+    if row["error"] is not None:
+        return "error", {"error_kind": row["error_kind"]}
+    answer = (row["answer"] or "").strip()
+    if not answer and row["done_reason"] == "length":
+        return "budget_exhausted", {
+            "why": "the token budget ran out before an answer (reasoning spent it)",
+            "reasoning_tokens": row["reasoning_tokens"],
+        }
+    num_ctx = _num_ctx(row)
+    if num_ctx and row["provider"] == "ollama" and (row["prompt_tokens"] or 0) >= num_ctx:
+        return "context_truncated", {"why": f"prompt_eval_count reached num_ctx={num_ctx}: the prompt was cut"}
+    if not answer:
+        return "empty", {}
+    return "ok", {}
+
+
+def _num_ctx(row: Any) -> int | None:
+    import json
+
+    try:
+        return json.loads(row["params_json"]).get("num_ctx")
+    except (TypeError, ValueError):
+        return None
+
+
+def grade_row(row: Any, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
+    outcome, evidence = call_outcome(row)
+    if outcome != "ok":
+        return Grade(outcome=outcome, evidence=evidence)
+    if expect:
+        verdict, score, evidence = grade_factual(row["answer"], expect, row["language"] or "en")
+        return Grade(outcome="ok", verdict=verdict, score=score, evidence=evidence)
+    return Grade(outcome="ok")

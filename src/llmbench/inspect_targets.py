@@ -1,0 +1,58 @@
+"""`llmbench models`: what each configured or discovered target is, without making any chat call.
+
+Hosted targets are not contacted at all (no traffic, no cost): we only say whether their key is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmbench.config import Config, ollama_host, target_from_cli
+from llmbench.errors import TargetUnavailable
+from llmbench.providers import make_provider
+from llmbench.records import TargetSpec
+
+
+async def _targets(cfg: Config, names: list[str]) -> list[TargetSpec]:
+    if names:
+        return [target_from_cli(n, cfg) for n in names]
+    if cfg.targets:
+        return list(cfg.targets)
+    from llmbench.providers.embedded import embedded_available
+    from llmbench.providers.ollama import discover_models
+
+    found = await discover_models(ollama_host()) or []
+    targets = [target_from_cli(f"ollama/{m}", cfg) for m in found]
+    if embedded_available():
+        targets.append(target_from_cli("embedded/smollm2", cfg))
+    return targets
+
+
+async def describe_targets(cfg: Config, names: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    targets = await _targets(cfg, names)
+    if not targets:
+        rows.append({"target": "-", "provider": "ollama", "status": "none",
+                     "note": f"no Ollama server at {ollama_host()} and no target configured"})
+    for spec in targets:
+        row: dict[str, Any] = {"target": spec.name, "provider": spec.provider, "model": spec.model}
+        if spec.provider in ("openai", "litellm"):
+            row["status"] = "key set" if spec.api_key else "key missing"
+            row["note"] = f"${spec.api_key_env}" if spec.api_key_env else ""
+            row["host"] = spec.base_url
+            rows.append(row)
+            continue
+        provider = None
+        try:
+            provider = make_provider(spec)
+            identity = await provider.describe()
+            row.update({k: v for k, v in identity.as_dict().items() if v is not None and k != "extra"})
+            row["status"] = "ready"
+        except TargetUnavailable as exc:
+            row["status"] = "unavailable"
+            row["note"] = str(exc)
+        finally:
+            if provider is not None:
+                await provider.close()
+        rows.append(row)
+    return rows

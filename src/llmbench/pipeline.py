@@ -1,0 +1,256 @@
+"""`llmbench run` as a library call: resolve targets and suites, plan, identify models, run, report.
+
+The CLI parses options into `RunOptions` and prints what `run_benchmark` returns; nothing here prints
+except through the `say` callback, so the same flow is usable from Python and from tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from llmbench import __version__
+from llmbench.config import Config, ollama_host, target_from_cli, target_from_public
+from llmbench.errors import StoreBusy, TargetUnavailable, UsageError
+from llmbench.plan import build_plan
+from llmbench.providers import make_provider
+from llmbench.records import TargetSpec
+from llmbench.runner import Runner, RunSummary
+from llmbench.store import Store
+from llmbench.suites import Suite, find_suite, load_suite
+
+DEFAULT_SUITES = ["factual", "censorship", "cost"]
+QUICK_LIMIT = 12  # prompts per suite when falling back to the tiny embedded model
+
+
+@dataclass
+class RunOptions:
+    config: Config
+    targets: list[str] = field(default_factory=list)
+    suites: list[str] = field(default_factory=list)
+    repeats: int | None = None
+    limit: int | None = None
+    results: Path | None = None
+    report: Path | None = None
+    no_report: bool = False
+    resume: str | None = None
+    progress: bool = True
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    summary: RunSummary
+    results: Path
+    report: Path | None
+    targets: list[TargetSpec]
+    notes: list[str]
+
+
+def new_run_id() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def sample_prompts(suite: Suite, limit: int | None) -> Suite:
+    """A deterministic sample spread over topics and languages (round-robin), not just the first N."""
+    if not limit or limit >= len(suite.prompts):
+        return suite
+    groups: dict[str, list] = {}
+    for prompt in suite.prompts:
+        groups.setdefault(prompt.topic or prompt.id, []).append(prompt)
+    chosen = []
+    queues = list(groups.values())
+    depth = 0
+    while len(chosen) < limit:
+        for queue in queues:
+            if depth < len(queue) and len(chosen) < limit:
+                # Rotate the language with the topic so a small sample still covers several languages.
+                chosen.append(queue[(depth + len(chosen)) % len(queue)] if depth == 0 else queue[depth])
+        depth += 1
+        if depth > max(len(q) for q in queues):
+            break
+    unique = list(dict.fromkeys(chosen))
+    return replace(suite, prompts=unique[:limit])
+
+
+def load_suites(names: list[str], config: Config, limit: int | None) -> list[Suite]:
+    return [sample_prompts(load_suite(find_suite(name, config.prompts_dir)), limit) for name in names]
+
+
+async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[TargetSpec], list[str]]:
+    """No --target and no configured target: the Ollama server's models, else the embedded model."""
+    from llmbench.providers.embedded import INSTALL_HINT, embedded_available
+    from llmbench.providers.ollama import discover_models
+
+    host = ollama_host()
+    models = await discover_models(host)
+    notes: list[str] = []
+    if models:
+        say(f"Using the {len(models)} model(s) installed on the Ollama server at {host}.")
+        cfg = Config()
+        return [target_from_cli(f"ollama/{m}", cfg) for m in models], notes
+    if models is None:
+        notes.append(f"No Ollama server answers at {host}.")
+    else:
+        notes.append(f"The Ollama server at {host} has no models installed (try `ollama pull deepseek-r1:7b`).")
+    if not embedded_available():
+        raise TargetUnavailable(
+            notes[0] + " Nothing to run: start Ollama (`ollama serve`, then `ollama pull deepseek-r1:7b`), name "
+            "a hosted target with --target (e.g. openai/gpt-4o-mini), or " + INSTALL_HINT + " to run the "
+            "small embedded model in-process."
+        )
+    notes.append(
+        "Running the embedded model SmolLM2-135M in-process (llama.cpp) so you get a complete run and report. "
+        "It is tiny: expect wrong answers. Start Ollama to compare real R1 distills."
+    )
+    for note in notes:
+        say(note)
+    return [target_from_cli("embedded/smollm2", Config())], notes
+
+
+async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) -> dict[str, Any]:
+    """Identify every target before any paid call: a missing key or model fails the run up front."""
+    identities = {}
+    problems = []
+    for target in targets:
+        try:
+            identities[target.name] = await providers[target.name].describe()
+        except TargetUnavailable as exc:
+            problems.append(f"{target.name}: {exc}")
+    if problems:
+        raise TargetUnavailable("cannot start the run, nothing was called:\n  " + "\n  ".join(problems))
+    return identities
+
+
+async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[str, Any]) -> RunResult:
+    config = opts.config
+    results = opts.results or config.results
+    store = Store(results)
+    holder["store"] = store
+    notes: list[str] = []
+    try:
+        if opts.resume:
+            if opts.targets or opts.suites or opts.repeats:
+                raise UsageError("--resume reuses the run's own targets, suites and repeats; drop -t/-s/-n")
+            run_id = store.resolve_run_id(opts.resume)
+            stored = store.run_plan(run_id)
+            targets = [target_from_public(t) for t in stored["targets"]]
+            suites = [
+                sample_prompts(load_suite(Path(s["path"])), stored.get("limit")) for s in stored["suites"]
+            ]
+            repeats = stored["repeats"]
+            limit = stored.get("limit")
+        else:
+            run_id = new_run_id()
+            if opts.targets:
+                targets = [target_from_cli(t, config) for t in opts.targets]
+            elif config.targets:
+                targets = list(config.targets)
+            else:
+                targets, notes = await resolve_default_targets(say)
+            names = {t.name for t in targets}
+            if len(names) != len(targets):
+                raise UsageError("the same target is named twice")
+            limit = opts.limit
+            if limit is None and targets and all(t.provider == "embedded" for t in targets) and not opts.suites:
+                limit = QUICK_LIMIT
+                say(f"Quick sample: {limit} prompts per suite (pass --limit 0 for every prompt).")
+            suites = load_suites(opts.suites or config.suites or DEFAULT_SUITES, config, limit or None)
+            repeats = opts.repeats or config.repeats
+        plan = build_plan(targets, suites, repeats)
+        providers = {t.name: make_provider(t) for t in targets}
+        try:
+            identities = await _describe_all(targets, providers)
+            plan_json = {**plan.to_json(), "limit": limit or None}
+            if opts.resume:
+                done = store.finished_keys(run_id)
+                store.set_run_status(run_id, "running", planned=len(plan.cells))
+            else:
+                done = set()
+                store.create_run(run_id, plan_json, len(plan.cells), opts.argv, __version__)
+            for target in targets:
+                store.record_target(run_id, target.name, target.provider, target.model, target.public_dict(),
+                                    identities.get(target.name))
+            todo = [cell for cell in plan.cells if cell.key not in done]
+            say(f"Run {run_id}: {len(todo)} call(s) to make"
+                + (f", {len(plan.cells) - len(todo)} already done" if done else "")
+                + f" ({len(targets)} target(s) x {sum(len(s.prompts) for s in suites)} prompt(s) x {repeats}).")
+            holder["run_id"] = run_id
+            runner = Runner(store, run_id, providers,
+                            {name: ident.digest for name, ident in identities.items()}, progress=opts.progress)
+            summary = await runner.run(plan, todo)
+        finally:
+            for provider in providers.values():
+                await provider.close()
+        if summary.interrupted:
+            status = "interrupted"
+        else:
+            status = "incomplete" if len(store.finished_keys(run_id)) < len(plan.cells) else "finished"
+        store.set_run_status(run_id, status)
+        report = None
+        if not opts.no_report:
+            report = write_reports(store, run_id, opts.report, config.reports)
+        result = RunResult(summary=summary, results=results, report=report, targets=targets, notes=notes)
+        holder["result"] = result
+        return result
+    finally:
+        store.close()
+
+
+def write_reports(store: Store, run_id: str, report: Path | None, reports_dir: Path) -> Path:
+    from llmbench.report.render import render_report
+
+    html = render_report(store, [run_id])
+    targets = [report] if report else [reports_dir / f"{run_id}.html", reports_dir / "latest.html"]
+    for path in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    return targets[0]
+
+
+def run_benchmark(opts: RunOptions, say: Callable[[str], None] = lambda s: None) -> RunResult:
+    """Run synchronously; SIGTERM and Ctrl-C stop the run with every finished call kept."""
+    from filelock import FileLock, Timeout
+
+    results = opts.results or opts.config.results
+    results.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(results) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StoreBusy(
+            f"another llmbench run is writing to {results}; wait for it to finish or use --results elsewhere"
+        ) from None
+    holder: dict[str, Any] = {}
+    try:
+        return asyncio.run(_with_sigterm(_run_async(opts, say, holder)))
+    except KeyboardInterrupt:
+        # asyncio re-raises Ctrl-C after the run has shut down cleanly; the result is already stored.
+        if "result" not in holder:
+            raise
+        holder["result"].summary.interrupted = True
+        return holder["result"]
+    finally:
+        lock.release()
+
+
+async def _with_sigterm(coro: Any) -> Any:
+    """Turn SIGTERM into the same clean cancellation as Ctrl-C."""
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    if sys.platform != "win32":
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await task
+    finally:
+        if sys.platform != "win32":
+            loop.remove_signal_handler(signal.SIGTERM)

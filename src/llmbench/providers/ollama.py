@@ -1,0 +1,212 @@
+"""Ollama's native `/api/chat` through the official `ollama` client.
+
+Native rather than `/v1`: only the native API takes `think` and `num_ctx` and reports the server's own
+token counts and nanosecond timings, which is what makes local numbers comparable run to run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import ollama
+
+from llmbench.errors import CallError, TargetUnavailable
+from llmbench.providers.base import classify_status, merge_reasoning, messages_for, split_think
+from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
+
+PULL_HINT = "install it with `ollama pull {model}` (llmbench never pulls models by itself)"
+
+
+def _same_model(a: str, b: str) -> bool:
+    """`deepseek-r1` and `deepseek-r1:latest` name the same model, as in Ollama itself."""
+
+    def norm(name: str) -> str:
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return norm(a) == norm(b)
+
+
+class OllamaProvider:
+    def __init__(self, spec: TargetSpec, host: str | None = None) -> None:
+        self.spec = spec
+        self.host = (host or spec.base_url or (spec.hosts[0] if spec.hosts else "")).rstrip("/")
+        # The client has no default timeout; a hung request could last hours. Connecting is quick or never.
+        timeout = httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s))
+        self.client = ollama.AsyncClient(host=self.host, timeout=timeout)
+
+    async def describe(self) -> ModelIdentity:
+        try:
+            listing = await self.client.list()
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise TargetUnavailable(
+                f"no Ollama server answers at {self.host} ({type(exc).__name__}). Start it with `ollama serve`"
+                " or set OLLAMA_HOST."
+            ) from None
+        except ollama.ResponseError as exc:
+            raise TargetUnavailable(f"Ollama at {self.host} answered /api/tags with {exc.status_code}") from None
+        entry = next((m for m in listing.models if _same_model(m.model or "", self.spec.model)), None)
+        if entry is None:
+            installed = ", ".join(m.model or "?" for m in listing.models) or "none"
+            raise TargetUnavailable(
+                f"model '{self.spec.model}' is not installed on {self.host} (installed: {installed}); "
+                + PULL_HINT.format(model=self.spec.model)
+            )
+        try:
+            show = await self.client.show(self.spec.model)
+        except ollama.ResponseError as exc:
+            raise TargetUnavailable(f"Ollama could not describe '{self.spec.model}': {exc.error}") from None
+        details = show.details or entry.details
+        info: dict[str, Any] = dict(show.modelinfo or {})
+        context_length = next((v for k, v in info.items() if k.endswith(".context_length")), None)
+        return ModelIdentity(
+            target=self.spec.name,
+            provider="ollama",
+            model=self.spec.model,
+            digest=entry.digest,
+            family=details.family if details else None,
+            families=list(details.families) if details and details.families else None,
+            parameter_size=details.parameter_size if details else None,
+            quantization=details.quantization_level if details else None,
+            format=details.format if details else None,
+            capabilities=list(show.capabilities) if show.capabilities else None,
+            context_length=int(context_length) if context_length else None,
+            server_version=await self.server_version(),
+            host=self.host,
+            extra={"size": entry.size, "modified_at": str(entry.modified_at) if entry.modified_at else None},
+        )
+
+    async def server_version(self) -> str | None:
+        try:
+            async with httpx.AsyncClient(base_url=self.host, timeout=10.0) as http:
+                response = await http.get("/api/version")
+                return response.json().get("version")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+
+    def _options(self, prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+        options = {
+            "temperature": params.temperature,
+            "seed": params.seed,
+            "num_predict": params.max_tokens,
+            "num_ctx": params.num_ctx,
+            "top_p": params.top_p,
+        }
+        return {k: v for k, v in options.items() if v is not None}
+
+    async def complete(self, prompt: Prompt, params: GenerationParams) -> Completion:
+        kwargs: dict[str, Any] = {
+            "model": self.spec.model,
+            "messages": messages_for(prompt),
+            "options": self._options(prompt, params),
+        }
+        if params.think is not None:
+            kwargs["think"] = params.think
+        started = time.perf_counter()
+        try:
+            if self.spec.stream:
+                return await self._stream(kwargs, params, started)
+            response = await self.client.chat(stream=False, **kwargs)
+            latency = time.perf_counter() - started
+            return self._completion(response, response.message.content or "", response.message.thinking,
+                                    params, latency, None, None)
+        except ollama.ResponseError as exc:
+            error = classify_status(exc.status_code, f"Ollama {exc.status_code}: {exc.error}")
+            if exc.status_code == 404:
+                error = CallError("model_not_found", f"{exc.error}; " + PULL_HINT.format(model=self.spec.model))
+            raise error from None
+        except httpx.TimeoutException:
+            raise CallError("timeout", f"no complete answer within {self.spec.timeout_s:g} s") from None
+        except (ConnectionError, httpx.TransportError) as exc:
+            raise CallError("connection", f"connection to {self.host} failed: {exc}", retryable=True) from None
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+            raise CallError("bad_response", f"malformed response from Ollama: {exc}", retryable=True) from None
+
+    async def _stream(self, kwargs: dict[str, Any], params: GenerationParams, started: float) -> Completion:
+        content_parts: list[str] = []
+        thinking_parts: list[str] = []
+        ttft: float | None = None
+        final = None
+        async for chunk in await self.client.chat(stream=True, **kwargs):
+            message = chunk.message
+            if message is not None:
+                if message.thinking:
+                    thinking_parts.append(message.thinking)
+                if message.content:
+                    content_parts.append(message.content)
+                if ttft is None and (message.thinking or message.content):
+                    ttft = time.perf_counter() - started
+            if chunk.done:
+                final = chunk
+        latency = time.perf_counter() - started
+        if final is None:
+            raise CallError("bad_response", "the stream ended before its final (done) line", retryable=True)
+        content = "".join(content_parts)
+        thinking = "".join(thinking_parts) if thinking_parts else None
+        # Ollama streams one token per line: count the lines that carried reasoning.
+        _, _, _, answer_offset = split_think(content)
+        reasoning_lines = len(thinking_parts)
+        position = 0
+        for part in content_parts:
+            if position < answer_offset:
+                reasoning_lines += 1
+            position += len(part)
+        return self._completion(final, content, thinking, params, latency, ttft, reasoning_lines)
+
+    def _completion(
+        self,
+        final: ollama.ChatResponse,
+        content: str,
+        thinking: str | None,
+        params: GenerationParams,
+        latency: float,
+        ttft: float | None,
+        reasoning_lines: int | None,
+    ) -> Completion:
+        answer, reasoning, fmt = merge_reasoning(content, thinking, bool(params.think))
+        raw = final.model_dump(exclude={"message"}, mode="json")
+        reasoning_tokens = None
+        if reasoning is not None:
+            if reasoning_lines is not None:
+                reasoning_tokens = min(reasoning_lines, final.eval_count or reasoning_lines)
+            elif final.eval_count is not None:
+                total = len(reasoning) + len(answer)
+                reasoning_tokens = round(final.eval_count * len(reasoning) / total) if total else 0
+        return Completion(
+            answer=answer,
+            reasoning=reasoning,
+            reasoning_format=fmt,
+            done_reason=final.done_reason,
+            prompt_tokens=final.prompt_eval_count,
+            completion_tokens=final.eval_count,
+            reasoning_tokens=reasoning_tokens,
+            reasoning_tokens_estimated=reasoning_tokens is not None,
+            total_duration_ns=final.total_duration,
+            load_duration_ns=final.load_duration,
+            prompt_eval_duration_ns=final.prompt_eval_duration,
+            eval_duration_ns=final.eval_duration,
+            latency_s=latency,
+            ttft_s=ttft,
+            served_model=final.model,
+            host=self.host,
+            raw=raw,
+        )
+
+    async def close(self) -> None:
+        inner = getattr(self.client, "_client", None)
+        if inner is not None:
+            await inner.aclose()
+
+
+async def discover_models(host: str, timeout: float = 3.0) -> list[str] | None:
+    """Names of the models installed on an Ollama server, or None when nothing answers there."""
+    client = ollama.AsyncClient(host=host, timeout=timeout)
+    try:
+        listing = await client.list()
+        return [m.model for m in listing.models if m.model]
+    except (ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError):
+        return None
+    finally:
+        await client._client.aclose()

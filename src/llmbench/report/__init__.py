@@ -1,0 +1,1 @@
+"""The self-contained HTML report: data shaping (`data.py`) and rendering (`render.py`)."""
