@@ -273,6 +273,56 @@ def report(
     print(path)
 
 
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="A .csv, .tsv or .jsonl prompt list.")],
+    name: Annotated[str | None, typer.Option("--name", help="Suite name (default: the file's stem).")] = None,
+    prompt_column: Annotated[str, typer.Option("--prompt-column", help="Column with the prompt text.")] = "prompt",
+    topic_column: Annotated[
+        str | None, typer.Option("--topic-column", help="Column with the topic (promptfoo's CCP set: subject).")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with a stable prompt id.")] = None,
+    language_column: Annotated[str | None, typer.Option("--language-column")] = None,
+    answer_column: Annotated[
+        str | None, typer.Option("--answer-column", help="Column with the accepted answer (e.g. SimpleQA).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="fact, control, probe, control_probe or task.")
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="Language when no column gives it.")] = "en",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: prompts/NAME.yaml")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing suite file.")] = False,
+) -> None:
+    """Turn a CSV/JSONL prompt list into a YAML suite (e.g. promptfoo's CCP-sensitive-prompts)."""
+    from llmbench.suites import ColumnsModel, suite_yaml_from_table
+
+    suite_name = name or source.stem
+    target = output or Path("prompts") / f"{suite_name}.yaml"
+    try:
+        if target.exists() and not force:
+            from llmbench.errors import UsageError
+
+            raise UsageError(f"{target} exists (use --force to overwrite)")
+        if topic_column is None and source.suffix.lower() != ".jsonl":
+            import csv
+
+            with source.open(encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), [])
+            topic_column = "subject" if "subject" in header else None
+        columns = ColumnsModel(prompt=prompt_column, id=id_column, topic=topic_column, language=language_column,
+                               answer=answer_column)
+        defaults = {"language": language, **({"category": category} if category else {})}
+        text = suite_yaml_from_table(source, suite_name, columns, defaults)
+    except LlmbenchError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _say(f"error: {source}: {exc.strerror}")
+        raise typer.Exit(3) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(target)
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("llmbench.yaml"),

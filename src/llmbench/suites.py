@@ -76,6 +76,20 @@ class PromptModel(BaseModel):
         return value
 
 
+class ColumnsModel(BaseModel):
+    """Which column of a CSV/JSONL prompt list holds what (promptfoo's CCP set: prompt + subject)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = "prompt"
+    id: str | None = None
+    topic: str | None = None
+    language: str | None = None
+    category: str | None = None
+    answer: str | None = None
+    system: str | None = None
+
+
 class SuiteModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +98,8 @@ class SuiteModel(BaseModel):
     description: str = ""
     defaults: dict[str, Any] = Field(default_factory=dict)
     facts: str | None = None
+    source: str | None = None
+    columns: ColumnsModel | None = None
     prompts: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -167,6 +183,8 @@ def load_suite(path: Path) -> Suite:
     prompts: list[Prompt] = []
     if raw.facts:
         prompts += _prompts_from_fact_sheets(path.parent / raw.facts, name, raw.defaults)
+    if raw.source:
+        prompts += prompts_from_table(path.parent / raw.source, name, raw.columns or ColumnsModel(), raw.defaults)
     located_prompts = data.get("prompts") or []
     for index, item in enumerate(located_prompts):
         if not isinstance(item, Located):
@@ -265,3 +283,118 @@ def _prompts_from_fact_sheets(folder: Path, suite: str, defaults: dict[str, Any]
                     )
                 )
     return prompts
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return slug[:40] or "item"
+
+
+def _table_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) pairs from a CSV (header row) or JSONL file."""
+    import csv
+    import json
+
+    if not path.exists():
+        raise SuiteError(str(path), None, "source", "prompt list not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SuiteError(str(path), None, None, f"not UTF-8 text ({exc.reason})") from None
+    rows: list[tuple[int, dict[str, Any]]] = []
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SuiteError(str(path), number, None, f"invalid JSON: {exc.msg}") from None
+            if not isinstance(item, dict):
+                raise SuiteError(str(path), number, None, "each line must be a JSON object")
+            rows.append((number, item))
+        return rows
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        raise SuiteError(str(path), None, "source", "prompt lists are .csv, .tsv or .jsonl files")
+    reader = csv.DictReader(text.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    for row in reader:
+        rows.append((reader.line_num, row))
+    return rows
+
+
+def prompts_from_table(path: Path, suite: str, columns: ColumnsModel, defaults: dict[str, Any]) -> list[Prompt]:
+    """Prompts from a CSV/JSONL list; errors name the file, the line and the column."""
+    rows = _table_rows(path)
+    if not rows:
+        raise SuiteError(str(path), None, "source", "the prompt list is empty")
+    header = set(rows[0][1])
+    for field_name, column in columns.model_dump().items():
+        if column and column not in header:
+            raise SuiteError(
+                str(path), 1, f"columns.{field_name}",
+                f"no column '{column}' (columns: {', '.join(sorted(map(str, header)))})",
+            )
+    prompts: list[Prompt] = []
+    per_topic: dict[str, int] = {}
+    for line, row in rows:
+        def cell(name: str | None) -> str | None:
+            if not name:
+                return None
+            value = row.get(name)
+            return None if value is None else str(value).strip()
+
+        text = cell(columns.prompt)
+        if not text:
+            raise SuiteError(str(path), line, columns.prompt, "empty prompt")
+        topic = cell(columns.topic) or defaults.get("topic", "")
+        if columns.id and cell(columns.id):
+            prompt_id = cell(columns.id)
+        else:
+            per_topic[topic] = per_topic.get(topic, 0) + 1
+            prompt_id = f"{_slug(topic) if topic else 'row'}-{per_topic[topic]:04d}"
+        if not ID_PATTERN.match(prompt_id):
+            prompt_id = _slug(prompt_id)
+        answer = cell(columns.answer)
+        category = cell(columns.category) or defaults.get("category", "fact" if answer else "probe")
+        if category not in CATEGORIES:
+            raise SuiteError(str(path), line, columns.category, f"category must be one of {', '.join(CATEGORIES)}")
+        prompts.append(Prompt(
+            id=prompt_id,
+            suite=suite,
+            text=text,
+            category=category,
+            topic=topic,
+            language=cell(columns.language) or defaults.get("language", "en"),
+            system=cell(columns.system) or defaults.get("system"),
+            max_tokens=defaults.get("max_tokens"),
+            expect={"any": [answer]} if answer else {},
+            meta={"source_row": line},
+            source_file=str(path),
+            source_line=line,
+        ))
+    return prompts
+
+
+def suite_yaml_from_table(path: Path, name: str, columns: ColumnsModel, defaults: dict[str, Any]) -> str:
+    """Render an imported prompt list as a self-contained YAML suite (what `llmbench import` writes)."""
+    import yaml
+
+    prompts = prompts_from_table(path, name, columns, defaults)
+    items = []
+    for p in prompts:
+        item: dict[str, Any] = {"id": p.id, "prompt": p.text, "category": p.category}
+        if p.topic:
+            item["topic"] = p.topic
+        item["language"] = p.language
+        if p.system:
+            item["system"] = p.system
+        if p.expect:
+            item["expect"] = p.expect
+        items.append(item)
+    document = {
+        "suite": name,
+        "version": 1,
+        "description": f"Imported from {path.name} ({len(items)} prompts).",
+        "prompts": items,
+    }
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=110)
