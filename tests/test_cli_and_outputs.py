@@ -106,10 +106,12 @@ def test_report_is_offline_and_escapes_model_output(hostile_run, workdir):
     html = (workdir / "reports" / f"{summary['run_id']}.html").read_text()
     assert (workdir / "reports" / "latest.html").read_text() == html
     assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in html  # escaped in the JSON data block
     assert "<img src=x" not in html
     assert 'href="javascript:' not in html
     assert "Content-Security-Policy" in html
     # No external resource of any kind: every src/href is inline or absent.
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html)
-    assert html.count("<script>") == 1  # only our own inline script
+    # Only our own inline script, plus one inert JSON data block (answers are rendered from it by textContent).
+    assert html.count("<script>") == 1 and html.count("<script") == 2
+    assert html.count('<script type="application/json" id="data">') == 1

@@ -37,7 +37,9 @@ def test_embedded_run_writes_real_answers_counts_and_a_report(workdir, cli):
         assert row["tokens_per_s"] == pytest.approx(perf["n_eval"] / perf["t_eval_ms"] * 1000)
         assert 0 < row["ttft_s"] <= row["latency_s"]
     identity = json.loads(db_rows(DB, "SELECT identity_json FROM run_targets")[0]["identity_json"])
-    assert len(identity["digest"]) == 64 and identity["quantization"] == "Q4_1" and identity["family"] == "llama"
+    assert (
+        len(identity["digest"]) == 64 and identity["quantization"] == "Q4_1" and identity["family"] == "llama"
+    )
     capital = next(r for r in rows if r["prompt_id"] == "capital-fr")
     assert "paris" in capital["answer"].lower()  # even 135M parameters know this one
     assert Path(summary["report"]).exists()
@@ -48,7 +50,10 @@ def test_same_seed_same_answer(workdir, cli):
     first = cli.run_json("run", "-t", "embedded/smollm2", "-s", "mini.yaml")
     second = cli.run_json("run", "-t", "embedded/smollm2", "-s", "mini.yaml")
     answers = {
-        run: [r["answer"] for r in db_rows(DB, "SELECT answer FROM calls WHERE run_id=? ORDER BY prompt_id", run)]
+        run: [
+            r["answer"]
+            for r in db_rows(DB, "SELECT answer FROM calls WHERE run_id=? ORDER BY prompt_id", run)
+        ]
         for run in (first["run_id"], second["run_id"])
     }
     assert answers[first["run_id"]] == answers[second["run_id"]]

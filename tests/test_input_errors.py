@@ -45,7 +45,9 @@ def test_duplicate_prompt_ids_are_refused(tmp_path):
     path = _suite(tmp_path, "prompts:\n  - id: a\n    prompt: one\n  - id: a\n    prompt: two\n")
     with pytest.raises(SuiteError) as info:
         load_suite(path)
-    assert info.value.line == 4 and "duplicate prompt id 'a'" in str(info.value) and "line 2" in str(info.value)
+    assert (
+        info.value.line == 4 and "duplicate prompt id 'a'" in str(info.value) and "line 2" in str(info.value)
+    )
 
 
 def test_empty_suite_is_refused(tmp_path):
@@ -79,7 +81,9 @@ def test_config_duplicate_target_names(tmp_path):
 
 
 def test_cli_reports_a_bad_suite_with_exit_code_3(workdir, cli):
-    (workdir / "bad.yaml").write_text("prompts:\n  - id: a\n    prompt: hi\n    language: 3\n    topic: [x]\n")
+    (workdir / "bad.yaml").write_text(
+        "prompts:\n  - id: a\n    prompt: hi\n    language: 3\n    topic: [x]\n"
+    )
     result = cli("run", "-t", "ollama/x", "-s", "bad.yaml", code=3)
     assert "bad.yaml, line 5: field 'prompts.0.topic'" in result.stderr
     assert "Traceback" not in result.stderr

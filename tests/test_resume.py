@@ -21,7 +21,9 @@ def _slow(request):
 
 
 def _config(workdir: Path, url: str, **extra: str) -> None:
-    lines = ["targets:", "  - id: ollama/slow", f"    host: {url}"] + [f"    {k}: {v}" for k, v in extra.items()]
+    lines = ["targets:", "  - id: ollama/slow", f"    host: {url}"] + [
+        f"    {k}: {v}" for k, v in extra.items()
+    ]
     (workdir / "llmbench.yaml").write_text("\n".join(lines) + "\n")
 
 
@@ -50,7 +52,9 @@ def test_sigterm_keeps_finished_calls_and_resume_makes_exactly_the_missing_ones(
         _config(workdir, server.url)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
         cmd = [sys.executable, "-m", "llmbench.cli", "run", "-s", "mini.yaml", "-n", "10", "--json"]
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 30
         while len(server.chat_calls) < 8 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -67,7 +71,11 @@ def test_sigterm_keeps_finished_calls_and_resume_makes_exactly_the_missing_ones(
         assert served_before - stored <= 1
         resumed = subprocess.run(
             [sys.executable, "-m", "llmbench.cli", "run", "--resume", summary["run_id"], "--json"],
-            cwd=workdir, env=env, capture_output=True, text=True, timeout=60,
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert resumed.returncode == 0, resumed.stderr
         assert len(server.chat_calls) - served_before == 30 - stored

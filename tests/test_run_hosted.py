@@ -15,10 +15,22 @@ DB = Path("results/llmbench.db")
 
 def reasoner(request):
     if "France" in request.last_user_message:
-        return OAReply(content="Paris.", reasoning_content="France's capital is Paris.", prompt_tokens=31,
-                       completion_tokens=57, reasoning_tokens=49, cached_tokens=16)
-    return OAReply(content="I cannot discuss that.", reasoning_content="", prompt_tokens=20, completion_tokens=6,
-                   reasoning_tokens=0, cached_tokens=0)
+        return OAReply(
+            content="Paris.",
+            reasoning_content="France's capital is Paris.",
+            prompt_tokens=31,
+            completion_tokens=57,
+            reasoning_tokens=49,
+            cached_tokens=16,
+        )
+    return OAReply(
+        content="I cannot discuss that.",
+        reasoning_content="",
+        prompt_tokens=20,
+        completion_tokens=6,
+        reasoning_tokens=0,
+        cached_tokens=0,
+    )
 
 
 def _config(path: Path, lines: list[str]) -> None:
@@ -29,10 +41,15 @@ def _config(path: Path, lines: list[str]) -> None:
 def test_openai_compatible_usage_reasoning_and_identity_are_stored(workdir, cli, monkeypatch, stream):
     with FakeOpenAI({"r1-hosted": reasoner}, api_key="sk-test-123", system_fingerprint="fp_abc") as server:
         monkeypatch.setenv("MY_KEY", "sk-test-123")
-        _config(workdir / "llmbench.yaml", [
-            "  - id: openai/r1-hosted", f"    base_url: {server.url}", "    api_key_env: MY_KEY",
-            f"    stream: {str(stream).lower()}",
-        ])
+        _config(
+            workdir / "llmbench.yaml",
+            [
+                "  - id: openai/r1-hosted",
+                f"    base_url: {server.url}",
+                "    api_key_env: MY_KEY",
+                f"    stream: {str(stream).lower()}",
+            ],
+        )
         summary = cli.run_json("run", "-s", "mini.yaml")
         assert summary["ok"] == 3
         bodies = [c.body for c in server.chat_calls]
@@ -41,7 +58,11 @@ def test_openai_compatible_usage_reasoning_and_identity_are_stored(workdir, cli,
             assert all(b["stream_options"] == {"include_usage": True} for b in bodies)
         assert {c.headers["authorization"] for c in server.chat_calls} == {"Bearer sk-test-123"}
     row = db_rows(DB, "SELECT * FROM calls WHERE prompt_id='capital-fr'")[0]
-    assert (row["answer"], row["reasoning"], row["reasoning_format"]) == ("Paris.", "France's capital is Paris.", "field")
+    assert (row["answer"], row["reasoning"], row["reasoning_format"]) == (
+        "Paris.",
+        "France's capital is Paris.",
+        "field",
+    )
     assert (row["prompt_tokens"], row["completion_tokens"]) == (31, 57)
     assert (row["reasoning_tokens"], row["reasoning_tokens_estimated"], row["cached_tokens"]) == (49, 0, 16)
     assert row["system_fingerprint"] == "fp_abc"
@@ -74,7 +95,10 @@ def test_rate_limit_is_retried_after_retry_after_and_recorded_once(workdir, cli,
     with FakeOpenAI({"m": None}, api_key="k") as server:
         monkeypatch.setenv("OPENAI_API_KEY", "k")
         server.fail_next(1, 429, headers={"Retry-After": "1"})
-        _config(workdir / "llmbench.yaml", ["  - id: openai/m", f"    base_url: {server.url}", "    concurrency: 1"])
+        _config(
+            workdir / "llmbench.yaml",
+            ["  - id: openai/m", f"    base_url: {server.url}", "    concurrency: 1"],
+        )
         summary = cli.run_json("run", "-s", "mini.yaml")
         assert summary["ok"] == 3 and summary["failed"] == 0
         assert len(server.chat_calls) == 4
@@ -85,9 +109,15 @@ def test_rate_limit_is_retried_after_retry_after_and_recorded_once(workdir, cli,
 def test_server_errors_are_retried_a_bounded_number_of_times_then_recorded(workdir, cli, monkeypatch):
     with FakeOpenAI({"m": None}, api_key="k") as server:
         monkeypatch.setenv("OPENAI_API_KEY", "k")
-        _config(workdir / "llmbench.yaml", [
-            "  - id: openai/m", f"    base_url: {server.url}", "    concurrency: 1", "    max_retries: 1",
-        ])
+        _config(
+            workdir / "llmbench.yaml",
+            [
+                "  - id: openai/m",
+                f"    base_url: {server.url}",
+                "    concurrency: 1",
+                "    max_retries: 1",
+            ],
+        )
         server.fail_next(2, 503)
         summary = cli.run_json("run", "-s", "mini.yaml", code=1)
         assert len(server.chat_calls) == 4  # 2 attempts for the failed call, then 2 successes
@@ -99,7 +129,9 @@ def test_server_errors_are_retried_a_bounded_number_of_times_then_recorded(workd
 def test_litellm_deepseek_target_with_reasoning_content(workdir, cli, monkeypatch):
     with FakeOpenAI({"deepseek-reasoner": reasoner}, api_key="sk-ds") as server:
         monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-ds")
-        _config(workdir / "llmbench.yaml", ["  - id: deepseek/deepseek-reasoner", f"    base_url: {server.url}"])
+        _config(
+            workdir / "llmbench.yaml", ["  - id: deepseek/deepseek-reasoner", f"    base_url: {server.url}"]
+        )
         summary = cli.run_json("run", "-s", "mini.yaml")
         assert summary["targets"] == ["deepseek/deepseek-reasoner"]
         assert summary["ok"] == 3

@@ -4,6 +4,7 @@ codes here and only here (see errors.py and the README's exit-code table)."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 
 from llmbench import __version__
-from llmbench.errors import EXIT_ALL_FAILED, EXIT_INTERRUPTED, EXIT_SOME_FAILED, LlmbenchError
+from llmbench.errors import EXIT_ALL_FAILED, EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_SOME_FAILED, LlmbenchError
 
 app = typer.Typer(
     name="llmbench",
@@ -23,7 +24,8 @@ app = typer.Typer(
 )
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="llmbench.yaml to use (default: ./llmbench.yaml if present).")
+    Path | None,
+    typer.Option("--config", "-c", help="llmbench.yaml to use (default: ./llmbench.yaml if present)."),
 ]
 ResultsOpt = Annotated[
     Path | None, typer.Option("--results", help="Results database (default: results/llmbench.db).")
@@ -32,6 +34,17 @@ ResultsOpt = Annotated[
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+    logging.getLogger("llmbench").info(message)
+
+
+def _log_to(path: Path) -> None:
+    """Append llmbench's messages, progress lines and warnings to a file, with timestamps."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("llmbench")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _fail(exc: LlmbenchError) -> None:
@@ -69,15 +82,23 @@ def run(
     config: ConfigOpt = None,
     target: Annotated[
         list[str] | None,
-        typer.Option("--target", "-t", help="provider/model, repeatable: ollama/deepseek-r1:7b, openai/gpt-4o-mini, "
-                     "deepseek/deepseek-reasoner, embedded/smollm2, or a target name from llmbench.yaml."),
+        typer.Option(
+            "--target",
+            "-t",
+            help="provider/model, repeatable: ollama/deepseek-r1:7b, openai/gpt-4o-mini, "
+            "deepseek/deepseek-reasoner, embedded/smollm2, or a target name from llmbench.yaml.",
+        ),
     ] = None,
     suite: Annotated[
-        list[str] | None, typer.Option("--suite", "-s", help="Suite name in prompts/ or a YAML path; repeatable.")
+        list[str] | None,
+        typer.Option("--suite", "-s", help="Suite name in prompts/ or a YAML path; repeatable."),
     ] = None,
-    repeats: Annotated[int | None, typer.Option("--repeats", "-n", min=1, help="Times each prompt is asked.")] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", "-n", min=1, help="Times each prompt is asked.")
+    ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=0, help="At most N prompts per suite, spread over topics (0: all).")
+        int | None,
+        typer.Option("--limit", min=0, help="At most N prompts per suite, spread over topics (0: all)."),
     ] = None,
     results: ResultsOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
@@ -85,47 +106,88 @@ def run(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Finish run RUN_ID: only missing or failed calls are made.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also append progress and warnings to this file (cron).")
+    ] = None,
+    wait_lock: Annotated[
+        float, typer.Option("--wait-lock", min=0, help="Seconds to wait if another run holds the database.")
+    ] = 0.0,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0, help="Refuse (before any call) a run whose worst case exceeds this many "
+                     "USD; stop starting calls before crossing it."),
+    ] = None,
 ) -> None:
     """Run suites against targets; store every call; write the HTML report."""
     from llmbench.pipeline import RunOptions, run_benchmark
 
+    if log_file:
+        _log_to(log_file)
     try:
         cfg = _config(config)
         opts = RunOptions(
-            config=cfg, targets=target or [], suites=suite or [], repeats=repeats, limit=limit, results=results,
-            report=report, no_report=no_report, resume=resume, progress=not quiet, argv=sys.argv[1:],
+            config=cfg,
+            targets=target or [],
+            suites=suite or [],
+            repeats=repeats,
+            limit=limit,
+            results=results,
+            report=report,
+            no_report=no_report,
+            resume=resume,
+            progress=not quiet,
+            argv=sys.argv[1:],
+            wait_lock=wait_lock,
+            max_cost=max_cost,
         )
         result = run_benchmark(opts, say=(lambda s: None) if quiet else _say)
     except LlmbenchError as exc:
         _fail(exc)
     summary = result.summary
     if as_json:
-        print(json.dumps({
-            "run_id": summary.run_id,
-            "status": "interrupted" if summary.interrupted else ("finished" if not summary.failed else "incomplete"),
-            "planned": summary.planned,
-            "skipped": summary.skipped,
-            "ok": summary.ok,
-            "failed": summary.failed,
-            "errors": dict(summary.errors),
-            "elapsed_s": round(summary.elapsed_s, 3),
-            "targets": [t.name for t in result.targets],
-            "results": str(result.results),
-            "report": str(result.report) if result.report else None,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "run_id": summary.run_id,
+                    "status": "interrupted"
+                    if summary.interrupted
+                    else ("finished" if not summary.failed else "incomplete"),
+                    "planned": summary.planned,
+                    "skipped": summary.skipped,
+                    "ok": summary.ok,
+                    "failed": summary.failed,
+                    "errors": dict(summary.errors),
+                    "elapsed_s": round(summary.elapsed_s, 3),
+            "cost_usd": round(summary.cost_usd, 6),
+            "budget_skipped": summary.budget_skipped,
+                    "targets": [t.name for t in result.targets],
+                    "results": str(result.results),
+                    "report": str(result.report) if result.report else None,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(summary.run_id)
     if not quiet:
-        _say(f"{summary.ok} answered, {summary.failed} failed, {summary.skipped} already done"
-             f" in {summary.elapsed_s:.1f} s. Results: {result.results}"
-             + (f"  Report: {result.report}" if result.report else ""))
+        _say(
+            f"{summary.ok} answered, {summary.failed} failed, {summary.skipped} already done"
+            f" in {summary.elapsed_s:.1f} s. Results: {result.results}"
+            + (f"  Report: {result.report}" if result.report else "")
+        )
         if summary.errors:
             _say("errors by kind: " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
     if summary.interrupted:
-        _say(f"interrupted: every finished call is saved; finish with `llmbench run --resume {summary.run_id}`")
+        _say(
+            f"interrupted: every finished call is saved; finish with `llmbench run --resume {summary.run_id}`"
+        )
         raise typer.Exit(EXIT_INTERRUPTED)
+    if summary.budget_skipped:
+        raise typer.Exit(EXIT_BUDGET)
     if summary.failed:
         raise typer.Exit(EXIT_ALL_FAILED if summary.ok == 0 and summary.skipped == 0 else EXIT_SOME_FAILED)
 
@@ -133,7 +195,9 @@ def run(
 @app.command()
 def models(
     config: ConfigOpt = None,
-    target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Describe these targets.")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Describe these targets.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """What each configured or discovered target is (digest, family, size, quantization, key set...)."""
@@ -152,11 +216,19 @@ def models(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("target", "provider", "status", "digest", "family", "size", "quant", "capabilities", "notes")
+    table = Table(
+        "target", "provider", "status", "digest", "family", "size", "quant", "capabilities", "notes"
+    )
     for row in rows:
         table.add_row(
-            row["target"], row["provider"], row["status"], (row.get("digest") or "")[:12], row.get("family") or "",
-            row.get("parameter_size") or "", row.get("quantization") or "", ",".join(row.get("capabilities") or []),
+            row["target"],
+            row["provider"],
+            row["status"],
+            (row.get("digest") or "")[:12],
+            row.get("family") or "",
+            row.get("parameter_size") or "",
+            row.get("quantization") or "",
+            ",".join(row.get("capabilities") or []),
             row.get("note") or "",
         )
     Console().print(table)
@@ -179,7 +251,10 @@ def suites(
         _fail(exc)
     rows = [
         {
-            "suite": s.name, "version": s.version, "prompts": len(s.prompts), "path": str(s.path),
+            "suite": s.name,
+            "version": s.version,
+            "prompts": len(s.prompts),
+            "path": str(s.path),
             "languages": dict(Counter(p.language for p in s.prompts)),
             "categories": dict(Counter(p.category for p in s.prompts)),
             "description": s.description,
@@ -192,7 +267,9 @@ def suites(
     for row in rows:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(row["languages"].items()))
         cats = ", ".join(f"{k} {v}" for k, v in sorted(row["categories"].items()))
-        print(f"{row['suite']:<14} {row['prompts']:>5} prompts  v{row['version']}  [{langs}]  [{cats}]  {row['path']}")
+        print(
+            f"{row['suite']:<14} {row['prompts']:>5} prompts  v{row['version']}  [{langs}]  [{cats}]  {row['path']}"
+        )
 
 
 @app.command()
@@ -211,30 +288,42 @@ def runs(
     except LlmbenchError as exc:
         _fail(exc)
     rows = [
-        {"run_id": r.run_id, "created_at": r.created_at, "status": r.status, "targets": r.targets,
-         "suites": [s["name"] for s in r.plan.get("suites", [])], "planned": r.planned, "ok": r.ok,
-         "errors": r.errors}
+        {
+            "run_id": r.run_id,
+            "created_at": r.created_at,
+            "status": r.status,
+            "targets": r.targets,
+            "suites": [s["name"] for s in r.plan.get("suites", [])],
+            "planned": r.planned,
+            "ok": r.ok,
+            "errors": r.errors,
+        }
         for r in infos
     ]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        print(f"{r['run_id']}  {r['created_at'][:19]}  {r['status']:<11} ok={r['ok']}/{r['planned']} "
-              f"errors={r['errors']}  targets={','.join(r['targets'])}  suites={','.join(r['suites'])}")
+        print(
+            f"{r['run_id']}  {r['created_at'][:19]}  {r['status']:<11} ok={r['ok']}/{r['planned']} "
+            f"errors={r['errors']}  targets={','.join(r['targets'])}  suites={','.join(r['suites'])}"
+        )
 
 
 @app.command()
 def export(
     run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix or 'latest' works).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
     config: ConfigOpt = None,
     results: ResultsOpt = None,
 ) -> None:
     """Export one row per call (fields listed in the README)."""
     from llmbench.errors import UsageError
-    from llmbench.export import FORMATS, export as do_export
+    from llmbench.export import FORMATS
+    from llmbench.export import export as do_export
     from llmbench.store import Store
 
     try:
@@ -273,15 +362,108 @@ def report(
     print(path)
 
 
+@app.command()
+def drift(
+    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline run (default: the previous run "
+                                                 "sharing a target with the candidate).")] = None,
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Candidate run (default: latest).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Baseline: the first run on or after this date "
+                                              "(YYYY-MM-DD).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or md.")] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    fail_on_drift: Annotated[
+        bool, typer.Option("--fail-on-drift", help="Exit 10 when drift is found (for cron and CI).")
+    ] = False,
+    similarity: Annotated[float, typer.Option("--similarity", help="Answers less similar than this (0-1) count "
+                                              "as changed.")] = 0.6,
+    relative: Annotated[float, typer.Option("--threshold", help="Relative change in tokens, cost, speed, "
+                                            "reasoning length that counts (0.25 = 25%).")] = 0.25,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level for rate changes.")] = 0.05,
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+) -> None:
+    """Compare two runs: flips, changed answers, rate changes with significance, model-identity changes."""
+    from llmbench.drift import Thresholds, compare_runs, pick_runs, render_json, render_text
+    from llmbench.errors import EXIT_DRIFT, UsageError
+    from llmbench.notify import notify
+    from llmbench.store import Store
+
+    fmt = "json" if as_json else fmt
+    try:
+        if fmt not in ("text", "json", "md"):
+            raise UsageError("--format must be text, json or md")
+        cfg = _config(config)
+        store = Store(results or cfg.results, create=False)
+        base, cand = pick_runs(store, baseline, candidate, since)
+        report = compare_runs(store, base, cand, Thresholds(similarity=similarity, relative=relative, alpha=alpha))
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    print(render_json(report) if fmt == "json" else render_text(report, markdown=fmt == "md"))
+    if report.drift:
+        for problem in notify(cfg.notify, render_json(report)):
+            _say(f"warning: {problem}")
+        if fail_on_drift:
+            raise typer.Exit(EXIT_DRIFT)
+
+
+@app.command()
+def grade(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix or 'latest' works).")],
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not re-render the report.")] = False,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="Also grade with this target as LLM judge (e.g. openai/gpt-4o-mini); "
+            "calls already judged by it are not sent again.",
+        ),
+    ] = None,
+) -> None:
+    """Re-grade the stored answers of a run (rules: no model is called) and re-render its report."""
+    import asyncio
+
+    from llmbench.config import target_from_cli
+    from llmbench.grading import regrade_run
+    from llmbench.pipeline import write_reports
+    from llmbench.store import Store
+
+    try:
+        cfg = _config(config)
+        store = Store(results or cfg.results, create=False)
+        rid = store.resolve_run_id(run_id)
+        out: dict = {"run_id": rid, "grades": regrade_run(store, rid)}
+        if judge:
+            from llmbench.grading.judge import judge_run
+
+            from llmbench.cost import Pricer
+
+            pricer = Pricer.from_config(cfg.prices, cfg.local_cost, str(cfg.path or "llmbench.yaml"))
+            out["judge"] = asyncio.run(judge_run(store, rid, target_from_cli(judge, cfg), price=pricer))
+        report_path = None if no_report else write_reports(store, rid, None, cfg.reports, latest=False)
+        out["report"] = str(report_path) if report_path else None
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    print(json.dumps(out, ensure_ascii=False))
+
+
 @app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="A .csv, .tsv or .jsonl prompt list.")],
     name: Annotated[str | None, typer.Option("--name", help="Suite name (default: the file's stem).")] = None,
-    prompt_column: Annotated[str, typer.Option("--prompt-column", help="Column with the prompt text.")] = "prompt",
+    prompt_column: Annotated[
+        str, typer.Option("--prompt-column", help="Column with the prompt text.")
+    ] = "prompt",
     topic_column: Annotated[
-        str | None, typer.Option("--topic-column", help="Column with the topic (promptfoo's CCP set: subject).")
+        str | None,
+        typer.Option("--topic-column", help="Column with the topic (promptfoo's CCP set: subject)."),
     ] = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with a stable prompt id.")] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column with a stable prompt id.")
+    ] = None,
     language_column: Annotated[str | None, typer.Option("--language-column")] = None,
     answer_column: Annotated[
         str | None, typer.Option("--answer-column", help="Column with the accepted answer (e.g. SimpleQA).")
@@ -309,8 +491,13 @@ def import_(
             with source.open(encoding="utf-8-sig") as handle:
                 header = next(csv.reader(handle), [])
             topic_column = "subject" if "subject" in header else None
-        columns = ColumnsModel(prompt=prompt_column, id=id_column, topic=topic_column, language=language_column,
-                               answer=answer_column)
+        columns = ColumnsModel(
+            prompt=prompt_column,
+            id=id_column,
+            topic=topic_column,
+            language=language_column,
+            answer=answer_column,
+        )
         defaults = {"language": language, **({"category": category} if category else {})}
         text = suite_yaml_from_table(source, suite_name, columns, defaults)
     except LlmbenchError as exc:

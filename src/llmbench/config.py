@@ -71,9 +71,22 @@ class TargetModel(BaseModel):
         return value.lower() if value else value
 
 
+class NotifyModel(BaseModel):
+    """What to do when `llmbench drift` finds drift: run a command and/or POST the JSON report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str | None = None
+    url: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    notify: NotifyModel | None = None
+    prices: dict[str, Any] = Field(default_factory=dict)
+    local_cost: dict[str, Any] = Field(default_factory=dict)
     results: str | None = None
     reports: str | None = None
     prompts_dir: str | None = None
@@ -94,6 +107,9 @@ class Config(BaseModel):
     repeats: int = 1
     params: ParamsModel = Field(default_factory=ParamsModel)
     targets: list[TargetSpec] = Field(default_factory=list)
+    notify: NotifyModel | None = None
+    prices: dict[str, Any] = Field(default_factory=dict)
+    local_cost: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -122,7 +138,11 @@ def load_config(path: Path | None) -> Config:
         suites=raw.suites,
         repeats=raw.repeats,
         params=raw.params,
+        notify=raw.notify,
     )
+    # Keep the located YAML (not pydantic's copy) so price errors can name their line.
+    cfg.prices = data.get("prices") or {}
+    cfg.local_cost = data.get("local_cost") or {}
     seen: set[str] = set()
     for index, target in enumerate(raw.targets):
         field = f"targets.{index}"
@@ -182,7 +202,9 @@ def _target_from_model(
         if target.model and target.model != model:
             raise ConfigError(file, line, field + ".model", "contradicts the model in 'id'")
     if not provider or not model:
-        raise ConfigError(file, line, field, "a target needs 'id: provider/model' or both 'provider' and 'model'")
+        raise ConfigError(
+            file, line, field, "a target needs 'id: provider/model' or both 'provider' and 'model'"
+        )
     if provider not in NATIVE_PROVIDERS:
         model, provider = f"{provider}/{model}", "litellm"
     name = target.name or (model if provider == "litellm" else f"{provider}/{model}")
@@ -210,7 +232,9 @@ def _target_from_model(
         timeout_s=target.timeout or (900.0 if provider in ("ollama", "embedded") else 300.0),
         max_retries=target.max_retries if target.max_retries is not None else 4,
         stream=True if target.stream is None else target.stream,
-        params=_merge_params(EMBEDDED_DEFAULTS if provider == "embedded" else None, global_params, target.params),
+        params=_merge_params(
+            EMBEDDED_DEFAULTS if provider == "embedded" else None, global_params, target.params
+        ),
         extra={"n_threads": target.n_threads} if target.n_threads else {},
     )
 

@@ -32,8 +32,14 @@ async def describe_targets(cfg: Config, names: list[str]) -> list[dict[str, Any]
     rows = []
     targets = await _targets(cfg, names)
     if not targets:
-        rows.append({"target": "-", "provider": "ollama", "status": "none",
-                     "note": f"no Ollama server at {ollama_host()} and no target configured"})
+        rows.append(
+            {
+                "target": "-",
+                "provider": "ollama",
+                "status": "none",
+                "note": f"no Ollama server at {ollama_host()} and no target configured",
+            }
+        )
     for spec in targets:
         row: dict[str, Any] = {"target": spec.name, "provider": spec.provider, "model": spec.model}
         if spec.provider in ("openai", "litellm"):

@@ -18,11 +18,12 @@ from typing import Any
 
 from llmbench import __version__
 from llmbench.config import Config, ollama_host, target_from_cli, target_from_public
-from llmbench.errors import StoreBusy, TargetUnavailable, UsageError
+from llmbench.errors import BudgetExceeded, StoreBusy, TargetUnavailable, UsageError
 from llmbench.plan import build_plan
 from llmbench.providers import make_provider
 from llmbench.records import TargetSpec
-from llmbench.runner import Runner, RunSummary
+from llmbench.cost import Pricer
+from llmbench.runner import Budget, Runner, RunSummary
 from llmbench.store import Store
 from llmbench.suites import Suite, find_suite, load_suite
 
@@ -42,6 +43,8 @@ class RunOptions:
     no_report: bool = False
     resume: str | None = None
     progress: bool = True
+    wait_lock: float = 0.0
+    max_cost: float | None = None
     argv: list[str] = field(default_factory=list)
 
 
@@ -99,10 +102,13 @@ async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[Targ
     if models is None:
         notes.append(f"No Ollama server answers at {host}.")
     else:
-        notes.append(f"The Ollama server at {host} has no models installed (try `ollama pull deepseek-r1:7b`).")
+        notes.append(
+            f"The Ollama server at {host} has no models installed (try `ollama pull deepseek-r1:7b`)."
+        )
     if not embedded_available():
         raise TargetUnavailable(
-            notes[0] + " Nothing to run: start Ollama (`ollama serve`, then `ollama pull deepseek-r1:7b`), name "
+            notes[0]
+            + " Nothing to run: start Ollama (`ollama serve`, then `ollama pull deepseek-r1:7b`), name "
             "a hosted target with --target (e.g. openai/gpt-4o-mini), or " + INSTALL_HINT + " to run the "
             "small embedded model in-process."
         )
@@ -159,12 +165,18 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             if len(names) != len(targets):
                 raise UsageError("the same target is named twice")
             limit = opts.limit
-            if limit is None and targets and all(t.provider == "embedded" for t in targets) and not opts.suites:
+            if (
+                limit is None
+                and targets
+                and all(t.provider == "embedded" for t in targets)
+                and not opts.suites
+            ):
                 limit = QUICK_LIMIT
                 say(f"Quick sample: {limit} prompts per suite (pass --limit 0 for every prompt).")
             suites = load_suites(opts.suites or config.suites or DEFAULT_SUITES, config, limit or None)
             repeats = opts.repeats or config.repeats
         plan = build_plan(targets, suites, repeats)
+        pricer = Pricer.from_config(config.prices, config.local_cost, str(config.path or "llmbench.yaml"))
         providers = {t.name: make_provider(t) for t in targets}
         try:
             identities = await _describe_all(targets, providers)
@@ -175,20 +187,38 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             else:
                 done = set()
                 store.create_run(run_id, plan_json, len(plan.cells), opts.argv, __version__)
+            store.record_prompts(run_id, [p for suite in suites for p in suite.prompts])
             for target in targets:
-                store.record_target(run_id, target.name, target.provider, target.model, target.public_dict(),
-                                    identities.get(target.name))
+                store.record_target(
+                    run_id,
+                    target.name,
+                    target.provider,
+                    target.model,
+                    target.public_dict(),
+                    identities.get(target.name),
+                )
             todo = [cell for cell in plan.cells if cell.key not in done]
-            say(f"Run {run_id}: {len(todo)} call(s) to make"
+            budget = budget_gate(opts.max_cost, store, run_id, todo, pricer, say)
+            say(
+                f"Run {run_id}: {len(todo)} call(s) to make"
                 + (f", {len(plan.cells) - len(todo)} already done" if done else "")
-                + f" ({len(targets)} target(s) x {sum(len(s.prompts) for s in suites)} prompt(s) x {repeats}).")
+                + f" ({len(targets)} target(s) x {sum(len(s.prompts) for s in suites)} prompt(s) x {repeats})."
+            )
             holder["run_id"] = run_id
-            runner = Runner(store, run_id, providers,
-                            {name: ident.digest for name, ident in identities.items()}, progress=opts.progress)
+            runner = Runner(
+                store,
+                run_id,
+                providers,
+                {name: ident.digest for name, ident in identities.items()},
+                progress=opts.progress,
+                pricer=pricer,
+                budget=budget,
+            )
             summary = await runner.run(plan, todo)
         finally:
             for provider in providers.values():
                 await provider.close()
+        store.update_plan(run_id, cost=pricer.describe(), max_cost=opts.max_cost)
         if summary.interrupted:
             status = "interrupted"
         else:
@@ -204,11 +234,50 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
         store.close()
 
 
-def write_reports(store: Store, run_id: str, report: Path | None, reports_dir: Path) -> Path:
+def budget_gate(
+    max_cost: float | None, store: Store, run_id: str, todo: list, pricer: Pricer, say: Callable[[str], None]
+) -> Budget | None:
+    """`--max-cost`: refuse before the first call when the worst case could exceed it."""
+    if max_cost is None:
+        return None
+    spent = sum(r[0] or 0.0 for r in store.db.execute("SELECT cost_usd FROM calls WHERE run_id=?", (run_id,)))
+    worst = 0.0
+    unpriced: set[str] = set()
+    for cell in todo:
+        chars = len(cell.prompt.text) + len(cell.prompt.system or "")
+        value = pricer.worst_case(cell.target, chars, cell.params.max_tokens or 0)
+        if value is None:
+            unpriced.add(cell.target.name)
+        else:
+            worst += value
+    if unpriced:
+        raise BudgetExceeded(
+            f"--max-cost {max_cost:g}: no price is known for {', '.join(sorted(unpriced))}, so the worst case "
+            "cannot be bounded; add one under `prices:` in llmbench.yaml. Nothing was called."
+        )
+    if spent + worst > max_cost:
+        raise BudgetExceeded(
+            f"--max-cost {max_cost:g} USD: the worst case of this run is {worst:.4f} USD"
+            + (f" on top of {spent:.4f} USD already spent" if spent else "")
+            + f" (every call using its whole max_tokens budget at list price; {len(todo)} calls). "
+            "Nothing was called. Raise --max-cost, lower max_tokens, or run fewer prompts (--limit, -s)."
+        )
+    say(f"Budget: worst case {worst:.4f} USD of {max_cost:g} USD.")
+    return Budget(max_cost, spent)
+
+
+def write_reports(
+    store: Store, run_id: str, report: Path | None, reports_dir: Path, latest: bool = True
+) -> Path:
+    """`reports/<run_id>.html` plus `reports/latest.html` (or the one path the user gave)."""
     from llmbench.report.render import render_report
 
     html = render_report(store, [run_id])
-    targets = [report] if report else [reports_dir / f"{run_id}.html", reports_dir / "latest.html"]
+    targets = (
+        [report]
+        if report
+        else [reports_dir / f"{run_id}.html"] + ([reports_dir / "latest.html"] if latest else [])
+    )
     for path in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
@@ -225,10 +294,12 @@ def run_benchmark(opts: RunOptions, say: Callable[[str], None] = lambda s: None)
     results.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(results) + ".lock")
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=opts.wait_lock)
     except Timeout:
         raise StoreBusy(
-            f"another llmbench run is writing to {results}; wait for it to finish or use --results elsewhere"
+            f"another llmbench run is writing to {results}"
+            + (f" (waited {opts.wait_lock:g} s)" if opts.wait_lock else "")
+            + "; let it finish, pass --wait-lock SECONDS, or use --results elsewhere"
         ) from None
     holder: dict[str, Any] = {}
     try:

@@ -40,6 +40,8 @@ def build_plan(targets: list[TargetSpec], suites: list[Suite], repeats: int) -> 
             for prompt in suite.prompts:
                 for target in targets:
                     cap = target.params.max_tokens
-                    budget = min(x for x in (prompt.max_tokens, cap) if x) if (prompt.max_tokens or cap) else None
+                    budget = (
+                        min(x for x in (prompt.max_tokens, cap) if x) if (prompt.max_tokens or cap) else None
+                    )
                     cells.append(Cell(target, prompt, repeat, replace(target.params, max_tokens=budget)))
     return Plan(targets=targets, suites=suites, repeats=repeats, cells=cells)

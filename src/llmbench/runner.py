@@ -14,8 +14,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from llmbench.errors import CallError
 from llmbench.grading import GRADER, grade_row
@@ -40,6 +47,27 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, CallError) and exc.retryable
 
 
+class Budget:
+    """`--max-cost`: a call starts only if what is spent, plus the worst case of the calls in flight,
+    plus its own worst case stays within the limit. So the run stops before crossing it, never after."""
+
+    def __init__(self, max_usd: float, spent: float = 0.0) -> None:
+        self.max_usd = max_usd
+        self.spent = spent
+        self.reserved = 0.0
+
+    def reserve(self, worst: float) -> bool:
+        if self.spent + self.reserved + worst > self.max_usd + 1e-12:
+            return False
+        self.reserved += worst
+        return True
+
+    def settle(self, worst: float, actual: float | None) -> None:
+        self.reserved -= worst
+        # An unpriced answer is charged its worst case: the gate must err on the side of the user's money.
+        self.spent += worst if actual is None else actual
+
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -50,6 +78,8 @@ class RunSummary:
     interrupted: bool = False
     errors: Counter = field(default_factory=Counter)
     elapsed_s: float = 0.0
+    budget_skipped: int = 0
+    cost_usd: float = 0.0
 
     @property
     def done(self) -> int:
@@ -72,15 +102,28 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled and self.tty:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
-
             from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import (
+                Progress as RichProgress,
+            )
 
             self._bar = RichProgress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                transient=False, console=Console(stderr=True),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                transient=False,
+                console=Console(stderr=True),
             )
             self._bar.__enter__()
             self._task = self._bar.add_task("calls", total=self.total, status="")
@@ -98,11 +141,12 @@ class Progress:
                 self._last_line = now
                 elapsed = now - self._started
                 eta = elapsed / self.count * (self.total - self.count)
-                print(
-                    f"{now_iso()} progress {self.count}/{self.total} failed={self.failed}"
-                    f" elapsed={elapsed:.0f}s eta={eta:.0f}s last={cell.target.name}:{cell.prompt.id}",
-                    file=sys.stderr, flush=True,
+                line = (
+                    f"progress {self.count}/{self.total} failed={self.failed}"
+                    f" elapsed={elapsed:.0f}s eta={eta:.0f}s last={cell.target.name}:{cell.prompt.id}"
                 )
+                print(f"{now_iso()} {line}", file=sys.stderr, flush=True)
+                log.info(line)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -119,6 +163,8 @@ class Runner:
         *,
         progress: bool = True,
         on_record: Callable[[Cell, Completion | None], None] | None = None,
+        pricer: Any = None,
+        budget: Budget | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -126,6 +172,8 @@ class Runner:
         self.digests = digests
         self.progress = progress
         self.on_record = on_record
+        self.pricer = pricer
+        self.budget = budget
         # Keys are never echoed into the store, even when a server quotes them back in an error message.
         self.secrets = [p.spec.api_key for p in providers.values() if getattr(p.spec, "api_key", None)]
 
@@ -134,11 +182,22 @@ class Runner:
             text = text.replace(secret, "***")
         return text
 
-    async def _call(self, cell: Cell, semaphore: asyncio.Semaphore) -> tuple[Cell, str, int, Completion | None, CallError | None]:
+    def worst_case(self, cell: Cell) -> float:
+        if self.pricer is None:
+            return 0.0
+        chars = len(cell.prompt.text) + len(cell.prompt.system or "")
+        worst = self.pricer.worst_case(cell.target, chars, cell.params.max_tokens or 0)
+        return worst if worst is not None else float("inf")
+
+    async def _call(
+        self, cell: Cell, semaphore: asyncio.Semaphore
+    ) -> tuple[Cell, str, int, Completion | None, CallError | None]:
         provider = self.providers[cell.target.name]
         async with semaphore:
             started_at = now_iso()
             attempts = 0
+            if self.budget is not None and not self.budget.reserve(self.worst_case(cell)):
+                return cell, started_at, 0, None, CallError("budget", "not started: it could exceed --max-cost")
             try:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(cell.target.max_retries + 1),
@@ -164,18 +223,33 @@ class Runner:
             with Progress(len(todo), enabled=self.progress) as progress:
                 for next_done in asyncio.as_completed(tasks):
                     cell, started_at, attempts, completion, error = await next_done
+                    if error is not None and error.kind == "budget":
+                        # Never started, so nothing to record: `--resume` with a larger budget makes it.
+                        summary.budget_skipped += 1
+                        progress.advance(cell, False)
+                        continue
+                    cost = self._price(cell, completion, started_at, attempts)
                     # Commit before awaiting the next result: a crash now loses nothing already answered.
                     self.store.record_call(
-                        self.run_id, cell, self.digests.get(cell.target.name), started_at, attempts,
-                        completion=completion, error=(error.kind, self.redact(str(error))) if error else None,
+                        self.run_id,
+                        cell,
+                        self.digests.get(cell.target.name),
+                        started_at,
+                        attempts,
+                        completion=completion,
+                        error=(error.kind, self.redact(str(error))) if error else None,
+                        cost=cost,
                     )
                     self._grade(cell)
                     if error is None:
                         summary.ok += 1
+                        summary.cost_usd += completion.cost_usd or 0.0
                     else:
                         summary.failed += 1
                         summary.errors[error.kind] += 1
-                        log.warning("%s %s failed: %s", cell.target.name, cell.prompt.id, self.redact(str(error)))
+                        log.warning(
+                            "%s %s failed: %s", cell.target.name, cell.prompt.id, self.redact(str(error))
+                        )
                     progress.advance(cell, error is None)
                     if self.on_record:
                         self.on_record(cell, completion)
@@ -188,10 +262,24 @@ class Runner:
             summary.elapsed_s = time.monotonic() - started
         return summary
 
+    def _price(self, cell: Cell, completion: Completion | None, started_at: str, attempts: int) -> dict | None:
+        """Price a finished call (and release its budget reservation); failed calls cost nothing here."""
+        actual = None
+        details = None
+        if completion is not None and self.pricer is not None:
+            call_cost = self.pricer.cost(cell.target, completion, at=started_at)
+            completion.cost_usd = call_cost.usd
+            actual = call_cost.usd
+            details = call_cost.as_dict()
+        if self.budget is not None and attempts:
+            self.budget.settle(self.worst_case(cell), actual if completion is not None else 0.0)
+        return details
+
     def _grade(self, cell: Cell) -> None:
         row = self.store.db.execute(
             "SELECT * FROM calls WHERE run_id=? AND cell_key=?", (self.run_id, cell.key)
         ).fetchone()
         grade = grade_row(row, cell.prompt.expect, cell.prompt.meta)
-        self.store.record_grade(self.run_id, cell.key, GRADER, grade.outcome, grade.verdict, grade.score,
-                                grade.evidence)
+        self.store.record_grade(
+            self.run_id, cell.key, GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
+        )

@@ -101,6 +101,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, cell_key, grader)
     );
     """,
+    # 2: what each prompt expected, stored with the run, so re-grading never depends on edited suite files
+    """
+    CREATE TABLE prompts (
+        run_id TEXT NOT NULL,
+        suite TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        expect_json TEXT NOT NULL,
+        meta_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, suite, prompt_id)
+    );
+    """,
+    # 3: how each call's cost was computed (price source, rates period, local energy model...)
+    """
+    ALTER TABLE calls ADD COLUMN cost_json TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -130,7 +145,9 @@ class Store:
         self.path = Path(path)
         if not self.path.exists():
             if not create:
-                raise StoreError(f"no results database at {self.path} (run `llmbench run` first, or pass --results)")
+                raise StoreError(
+                    f"no results database at {self.path} (run `llmbench run` first, or pass --results)"
+                )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -151,12 +168,17 @@ class Store:
             raise StoreError(
                 f"{self.path} was written by a newer llmbench (schema {version} > {SCHEMA_VERSION}); upgrade llmbench"
             )
-        if version and not self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='calls'"
-        ).fetchone():
+        if (
+            version
+            and not self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='calls'"
+            ).fetchone()
+        ):
             raise StoreError(f"{self.path} is a SQLite file but not an llmbench database")
         if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            raise StoreError(f"{self.path} is a SQLite file but not an llmbench database; nothing was changed")
+            raise StoreError(
+                f"{self.path} is a SQLite file but not an llmbench database; nothing was changed"
+            )
         for index in range(version, SCHEMA_VERSION):
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -174,41 +196,68 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------------------
 
-    def create_run(self, run_id: str, plan: dict[str, Any], planned: int, argv: list[str], version: str) -> None:
+    def create_run(
+        self, run_id: str, plan: dict[str, Any], planned: int, argv: list[str], version: str
+    ) -> None:
         import socket
 
         self.db.execute(
             "INSERT INTO runs (run_id, created_at, status, llmbench_version, argv, plan_json, planned, hostname)"
             " VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-            (run_id, now_iso(), version, json.dumps(argv), json.dumps(plan, ensure_ascii=False), planned,
-             socket.gethostname()),
+            (
+                run_id,
+                now_iso(),
+                version,
+                json.dumps(argv),
+                json.dumps(plan, ensure_ascii=False),
+                planned,
+                socket.gethostname(),
+            ),
         )
 
     def set_run_status(self, run_id: str, status: str, planned: int | None = None) -> None:
         finished = now_iso() if status != "running" else None
         if planned is None:
-            self.db.execute("UPDATE runs SET status=?, finished_at=? WHERE run_id=?", (status, finished, run_id))
+            self.db.execute(
+                "UPDATE runs SET status=?, finished_at=? WHERE run_id=?", (status, finished, run_id)
+            )
         else:
             self.db.execute(
                 "UPDATE runs SET status=?, finished_at=?, planned=? WHERE run_id=?",
                 (status, finished, planned, run_id),
             )
 
-    def record_target(self, run_id: str, target: str, provider: str, model: str, spec: dict[str, Any],
-                      identity: ModelIdentity | None) -> None:
+    def record_target(
+        self,
+        run_id: str,
+        target: str,
+        provider: str,
+        model: str,
+        spec: dict[str, Any],
+        identity: ModelIdentity | None,
+    ) -> None:
         self.db.execute(
             "INSERT INTO run_targets (run_id, target, provider, model, spec_json, identity_json, described_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, target) DO UPDATE SET"
             " identity_json=excluded.identity_json, described_at=excluded.described_at,"
             " spec_json=excluded.spec_json",
-            (run_id, target, provider, model, json.dumps(spec, ensure_ascii=False),
-             json.dumps(identity.as_dict(), ensure_ascii=False) if identity else None, now_iso()),
+            (
+                run_id,
+                target,
+                provider,
+                model,
+                json.dumps(spec, ensure_ascii=False),
+                json.dumps(identity.as_dict(), ensure_ascii=False) if identity else None,
+                now_iso(),
+            ),
         )
 
     def resolve_run_id(self, run_id: str) -> str:
         """Accept a full id, a unique prefix, or `latest`."""
         if run_id == "latest":
-            row = self.db.execute("SELECT run_id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+            row = self.db.execute(
+                "SELECT run_id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise UsageError(f"no runs in {self.path}")
             return row[0]
@@ -237,20 +286,62 @@ class Store:
         out = []
         for row in rows:
             plan = json.loads(row["plan_json"])
-            out.append(RunInfo(
-                run_id=row["run_id"], created_at=row["created_at"], finished_at=row["finished_at"],
-                status=row["status"], planned=row["planned"], plan=plan, ok=row["ok"], errors=row["errors"],
-                targets=[t["name"] for t in plan.get("targets", [])],
-            ))
+            out.append(
+                RunInfo(
+                    run_id=row["run_id"],
+                    created_at=row["created_at"],
+                    finished_at=row["finished_at"],
+                    status=row["status"],
+                    planned=row["planned"],
+                    plan=plan,
+                    ok=row["ok"],
+                    errors=row["errors"],
+                    targets=[t["name"] for t in plan.get("targets", [])],
+                )
+            )
         return out
+
+    def update_plan(self, run_id: str, **fields: Any) -> None:
+        """Add facts learnt during the run (e.g. the price table actually used) to its stored plan."""
+        plan = self.run_plan(run_id)
+        plan.update(fields)
+        self.db.execute("UPDATE runs SET plan_json=? WHERE run_id=?", (json.dumps(plan, ensure_ascii=False), run_id))
 
     def identities(self, run_id: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(
             "SELECT target, identity_json, spec_json FROM run_targets WHERE run_id=?", (run_id,)
         ).fetchall()
         return {
-            r["target"]: {"identity": json.loads(r["identity_json"]) if r["identity_json"] else None,
-                          "spec": json.loads(r["spec_json"])}
+            r["target"]: {
+                "identity": json.loads(r["identity_json"]) if r["identity_json"] else None,
+                "spec": json.loads(r["spec_json"]),
+            }
+            for r in rows
+        }
+
+    def record_prompts(self, run_id: str, prompts: list[Any]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO prompts VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    p.suite,
+                    p.id,
+                    json.dumps(p.expect, ensure_ascii=False),
+                    json.dumps(p.meta, ensure_ascii=False),
+                )
+                for p in prompts
+            ],
+        )
+        self.db.execute("COMMIT")
+
+    def prompt_expectations(
+        self, run_id: str
+    ) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]:
+        rows = self.db.execute("SELECT * FROM prompts WHERE run_id=?", (run_id,))
+        return {
+            (r["suite"], r["prompt_id"]): (json.loads(r["expect_json"]), json.loads(r["meta_json"]))
             for r in rows
         }
 
@@ -270,6 +361,7 @@ class Store:
         attempts: int,
         completion: Completion | None = None,
         error: tuple[str, str] | None = None,
+        cost: dict[str, Any] | None = None,
     ) -> None:
         """Insert one finished call and commit at once. A success replaces an earlier failure of the cell;
         nothing ever replaces a success (a paid answer is never thrown away)."""
@@ -312,6 +404,7 @@ class Store:
             "system_fingerprint": c.system_fingerprint,
             "host": c.host,
             "cost_usd": c.cost_usd,
+            "cost_json": json.dumps(cost, ensure_ascii=False) if cost else None,
             "error": error[1] if error else None,
             "error_kind": error[0] if error else None,
             "attempts": attempts,
@@ -328,12 +421,28 @@ class Store:
             tuple(values.values()),
         )
 
-    def record_grade(self, run_id: str, cell_key: str, grader: str, outcome: str, verdict: str | None,
-                     score: float | None, evidence: dict[str, Any]) -> None:
+    def record_grade(
+        self,
+        run_id: str,
+        cell_key: str,
+        grader: str,
+        outcome: str,
+        verdict: str | None,
+        score: float | None,
+        evidence: dict[str, Any],
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, cell_key, grader, outcome, verdict, score, json.dumps(evidence, ensure_ascii=False),
-             now_iso()),
+            (
+                run_id,
+                cell_key,
+                grader,
+                outcome,
+                verdict,
+                score,
+                json.dumps(evidence, ensure_ascii=False),
+                now_iso(),
+            ),
         )
 
     def calls(self, run_id: str) -> Iterator[sqlite3.Row]:

@@ -174,7 +174,9 @@ def available_suites(prompts_dir: Path | None = None) -> list[Path]:
 def load_suite(path: Path) -> Suite:
     data = load_yaml(path, SuiteError)
     if not isinstance(data, Located):
-        raise SuiteError(str(path), getattr(data, "line", 1), None, "a suite must be a mapping with 'prompts'")
+        raise SuiteError(
+            str(path), getattr(data, "line", 1), None, "a suite must be a mapping with 'prompts'"
+        )
     try:
         raw = SuiteModel.model_validate(data)
     except ValidationError as exc:
@@ -184,11 +186,18 @@ def load_suite(path: Path) -> Suite:
     if raw.facts:
         prompts += _prompts_from_fact_sheets(path.parent / raw.facts, name, raw.defaults)
     if raw.source:
-        prompts += prompts_from_table(path.parent / raw.source, name, raw.columns or ColumnsModel(), raw.defaults)
+        prompts += prompts_from_table(
+            path.parent / raw.source, name, raw.columns or ColumnsModel(), raw.defaults
+        )
     located_prompts = data.get("prompts") or []
     for index, item in enumerate(located_prompts):
         if not isinstance(item, Located):
-            raise SuiteError(str(path), located_prompts.item_lines[index], f"prompts.{index}", "each prompt must be a mapping")
+            raise SuiteError(
+                str(path),
+                located_prompts.item_lines[index],
+                f"prompts.{index}",
+                "each prompt must be a mapping",
+            )
         merged = Located({**raw.defaults, **item})
         merged.key_lines = {**{k: data.key_lines.get("defaults", 0) for k in raw.defaults}, **item.key_lines}
         merged.line = item.line
@@ -203,7 +212,9 @@ def load_suite(path: Path) -> Suite:
     for prompt in prompts:
         if prompt.id in seen:
             raise SuiteError(
-                str(path), prompt.source_line, "id",
+                str(path),
+                prompt.source_line,
+                "id",
                 f"duplicate prompt id '{prompt.id}' (first defined at line {seen[prompt.id]})",
             )
         seen[prompt.id] = prompt.source_line
@@ -257,7 +268,9 @@ def _prompts_from_fact_sheets(folder: Path, suite: str, defaults: dict[str, Any]
                 try:
                     expect["number"] = float(fact.value)
                 except (TypeError, ValueError):
-                    raise SuiteError(str(path), line, f"facts.{index}.value", "a number fact needs a number") from None
+                    raise SuiteError(
+                        str(path), line, f"facts.{index}.value", "a number fact needs a number"
+                    ) from None
                 expect["tolerance"] = fact.tolerance or 0.0
                 if fact.unit:
                     expect["unit"] = fact.unit
@@ -265,7 +278,9 @@ def _prompts_from_fact_sheets(folder: Path, suite: str, defaults: dict[str, Any]
             if accepted:
                 expect["any"] = accepted
             if not fact.questions:
-                raise SuiteError(str(path), line, f"facts.{index}.questions", "a fact needs at least one question")
+                raise SuiteError(
+                    str(path), line, f"facts.{index}.questions", "a fact needs at least one question"
+                )
             for language, question in fact.questions.items():
                 prompts.append(
                     Prompt(
@@ -322,7 +337,9 @@ def _table_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def prompts_from_table(path: Path, suite: str, columns: ColumnsModel, defaults: dict[str, Any]) -> list[Prompt]:
+def prompts_from_table(
+    path: Path, suite: str, columns: ColumnsModel, defaults: dict[str, Any]
+) -> list[Prompt]:
     """Prompts from a CSV/JSONL list; errors name the file, the line and the column."""
     rows = _table_rows(path)
     if not rows:
@@ -331,13 +348,16 @@ def prompts_from_table(path: Path, suite: str, columns: ColumnsModel, defaults: 
     for field_name, column in columns.model_dump().items():
         if column and column not in header:
             raise SuiteError(
-                str(path), 1, f"columns.{field_name}",
+                str(path),
+                1,
+                f"columns.{field_name}",
                 f"no column '{column}' (columns: {', '.join(sorted(map(str, header)))})",
             )
     prompts: list[Prompt] = []
     per_topic: dict[str, int] = {}
     for line, row in rows:
-        def cell(name: str | None) -> str | None:
+
+        def cell(name: str | None, row: dict[str, Any] = row) -> str | None:
             if not name:
                 return None
             value = row.get(name)
@@ -357,21 +377,25 @@ def prompts_from_table(path: Path, suite: str, columns: ColumnsModel, defaults: 
         answer = cell(columns.answer)
         category = cell(columns.category) or defaults.get("category", "fact" if answer else "probe")
         if category not in CATEGORIES:
-            raise SuiteError(str(path), line, columns.category, f"category must be one of {', '.join(CATEGORIES)}")
-        prompts.append(Prompt(
-            id=prompt_id,
-            suite=suite,
-            text=text,
-            category=category,
-            topic=topic,
-            language=cell(columns.language) or defaults.get("language", "en"),
-            system=cell(columns.system) or defaults.get("system"),
-            max_tokens=defaults.get("max_tokens"),
-            expect={"any": [answer]} if answer else {},
-            meta={"source_row": line},
-            source_file=str(path),
-            source_line=line,
-        ))
+            raise SuiteError(
+                str(path), line, columns.category, f"category must be one of {', '.join(CATEGORIES)}"
+            )
+        prompts.append(
+            Prompt(
+                id=prompt_id,
+                suite=suite,
+                text=text,
+                category=category,
+                topic=topic,
+                language=cell(columns.language) or defaults.get("language", "en"),
+                system=cell(columns.system) or defaults.get("system"),
+                max_tokens=defaults.get("max_tokens"),
+                expect={"any": [answer]} if answer else {},
+                meta={"source_row": line},
+                source_file=str(path),
+                source_line=line,
+            )
+        )
     return prompts
 
 

@@ -101,6 +101,8 @@ def raise_validation(path: Path, data: Any, exc: Any, error: type[InputError], p
     field = ".".join(str(p) for p in loc) or None
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
-        missing = [e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]]
+        missing = [
+            e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]
+        ]
         msg = "unknown key" + (f" (did you mean '{missing[0]}'?)" if missing else " (check the spelling)")
     raise error(str(path), line_of(data, loc), field, msg) from None

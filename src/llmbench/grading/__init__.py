@@ -34,7 +34,9 @@ def call_outcome(row: Any) -> tuple[str, dict[str, Any]]:
         }
     num_ctx = _num_ctx(row)
     if num_ctx and row["provider"] == "ollama" and (row["prompt_tokens"] or 0) >= num_ctx:
-        return "context_truncated", {"why": f"prompt_eval_count reached num_ctx={num_ctx}: the prompt was cut"}
+        return "context_truncated", {
+            "why": f"prompt_eval_count reached num_ctx={num_ctx}: the prompt was cut"
+        }
     if not answer:
         return "empty", {}
     return "ok", {}
@@ -53,7 +55,37 @@ def grade_row(row: Any, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
     outcome, evidence = call_outcome(row)
     if outcome != "ok":
         return Grade(outcome=outcome, evidence=evidence)
+    if row["category"] in ("probe", "control_probe"):
+        from llmbench.grading.censorship import classify
+
+        verdict = classify(row["answer"], row["reasoning"], row["language"] or "en", meta.get("key_facts", []),
+                           row["category"])
+        return Grade(outcome="ok", verdict=verdict.verdict, score=float(verdict.verdict == "answered"),
+                     evidence=verdict.evidence)
     if expect:
         verdict, score, evidence = grade_factual(row["answer"], expect, row["language"] or "en")
         return Grade(outcome="ok", verdict=verdict, score=score, evidence=evidence)
     return Grade(outcome="ok")
+
+
+def regrade_run(store: Any, run_id: str) -> dict[str, int]:
+    """Grade every stored call of a run again from the database alone: no model is called."""
+    from collections import Counter
+
+    expectations = store.prompt_expectations(run_id)
+    counts: Counter = Counter()
+    rows = list(store.db.execute("SELECT * FROM calls WHERE run_id=?", (run_id,)))
+    store.db.execute("BEGIN")
+    try:
+        for row in rows:
+            expect, meta = expectations.get((row["suite"], row["prompt_id"]), ({}, {}))
+            grade = grade_row(row, expect, meta)
+            store.record_grade(
+                run_id, row["cell_key"], GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
+            )
+            counts[grade.verdict or grade.outcome] += 1
+        store.db.execute("COMMIT")
+    except BaseException:
+        store.db.execute("ROLLBACK")
+        raise
+    return dict(counts)

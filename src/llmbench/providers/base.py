@@ -61,7 +61,9 @@ def merge_reasoning(
     """Combine a provider's separate reasoning field with any inline think block in the content."""
     answer, inline, fmt, _ = split_think(content)
     if field_reasoning:
-        reasoning = field_reasoning.strip() if inline is None else f"{field_reasoning.strip()}\n{inline}".strip()
+        reasoning = (
+            field_reasoning.strip() if inline is None else f"{field_reasoning.strip()}\n{inline}".strip()
+        )
         return answer, reasoning, "field"
     if inline is not None:
         return answer, inline, fmt
@@ -71,7 +73,9 @@ def merge_reasoning(
     return answer, None, "none"
 
 
-def estimate_reasoning_tokens(completion_tokens: int | None, reasoning: str | None, answer: str) -> int | None:
+def estimate_reasoning_tokens(
+    completion_tokens: int | None, reasoning: str | None, answer: str
+) -> int | None:
     """Split a total token count by character share when the server gives no separate count."""
     if completion_tokens is None or reasoning is None:
         return None
@@ -100,8 +104,8 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
         from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
 
         try:
             return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())

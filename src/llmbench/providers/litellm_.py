@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from llmbench.errors import TargetUnavailable
+from llmbench.providers.base import messages_for
 from llmbench.providers.openai_compat import (
     REASONING_FIELDS,
     build_completion,
@@ -19,7 +20,6 @@ from llmbench.providers.openai_compat import (
     usage_numbers,
 )
 from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
-from llmbench.providers.base import messages_for
 
 
 def import_litellm() -> Any:

@@ -46,7 +46,9 @@ class OllamaProvider:
                 " or set OLLAMA_HOST."
             ) from None
         except ollama.ResponseError as exc:
-            raise TargetUnavailable(f"Ollama at {self.host} answered /api/tags with {exc.status_code}") from None
+            raise TargetUnavailable(
+                f"Ollama at {self.host} answered /api/tags with {exc.status_code}"
+            ) from None
         entry = next((m for m in listing.models if _same_model(m.model or "", self.spec.model)), None)
         if entry is None:
             installed = ", ".join(m.model or "?" for m in listing.models) or "none"
@@ -110,19 +112,32 @@ class OllamaProvider:
                 return await self._stream(kwargs, params, started)
             response = await self.client.chat(stream=False, **kwargs)
             latency = time.perf_counter() - started
-            return self._completion(response, response.message.content or "", response.message.thinking,
-                                    params, latency, None, None)
+            return self._completion(
+                response,
+                response.message.content or "",
+                response.message.thinking,
+                params,
+                latency,
+                None,
+                None,
+            )
         except ollama.ResponseError as exc:
             error = classify_status(exc.status_code, f"Ollama {exc.status_code}: {exc.error}")
             if exc.status_code == 404:
-                error = CallError("model_not_found", f"{exc.error}; " + PULL_HINT.format(model=self.spec.model))
+                error = CallError(
+                    "model_not_found", f"{exc.error}; " + PULL_HINT.format(model=self.spec.model)
+                )
             raise error from None
         except httpx.TimeoutException:
             raise CallError("timeout", f"no complete answer within {self.spec.timeout_s:g} s") from None
         except (ConnectionError, httpx.TransportError) as exc:
-            raise CallError("connection", f"connection to {self.host} failed: {exc}", retryable=True) from None
+            raise CallError(
+                "connection", f"connection to {self.host} failed: {exc}", retryable=True
+            ) from None
         except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-            raise CallError("bad_response", f"malformed response from Ollama: {exc}", retryable=True) from None
+            raise CallError(
+                "bad_response", f"malformed response from Ollama: {exc}", retryable=True
+            ) from None
 
     async def _stream(self, kwargs: dict[str, Any], params: GenerationParams, started: float) -> Completion:
         content_parts: list[str] = []

@@ -142,7 +142,10 @@ class OpenAIProvider:
         except openai.APIStatusError:
             pass  # Many compatible servers have no /models/{id}; the first call will tell.
         return ModelIdentity(
-            target=self.spec.name, provider="openai", model=self.spec.model, host=self.base_url,
+            target=self.spec.name,
+            provider="openai",
+            model=self.spec.model,
+            host=self.base_url,
             served_model=served,
         )
 

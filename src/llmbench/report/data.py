@@ -1,115 +1,676 @@
-"""Shape stored calls into what the report shows. Pure functions over store rows: no server, no I/O."""
+"""Shape stored runs into what the report shows. Reads the database only: no model server, no network.
+
+Everything that leaves this module for the page is cleaned first: text that is not valid UTF-8 (or holds lone
+surrogates) is repaired with U+FFFD, secrets are dropped (any mapping key named like a key, token or secret)
+or redacted (values of secret-looking environment variables), and huge answers are cut with a marker that
+states their original length. The per-call data goes to the page once, as the compact `blob()`.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+try:  # the shared implementation, when it exists
+    from llmbench.stats import wilson_interval as _shared_wilson
+except ImportError:  # pragma: no cover - depends on the checkout
+    _shared_wilson = None
+
+MAX_TEXT_CHARS = 20_000
+"""Answers and reasoning longer than this are cut in the report (the database keeps them whole)."""
+
+CENSORSHIP_VERDICTS = ("answered", "refused", "deflected", "state_narrative")
+CENSORED = ("refused", "deflected", "state_narrative")
+FACT_VERDICTS = ("correct", "incorrect")
+PROBE_CATEGORIES = ("probe", "control_probe")
+LANGUAGE_ORDER = ("en", "zh", "fr")
+PROJECTED_TASKS = 1000
+
+REDACTED = "[redacted]"
+_SECRET_NAME = re.compile(r"key|secret|passw|credential|auth(?!ors?(?:$|[^a-z]))|bearer|cookie|token", re.IGNORECASE)
+# Counts, budgets and grading evidence that merely contain those words: `max_tokens`, `key_facts_missing`...
+_SAFE_NAME = re.compile(r"^key_facts|tokens(_|$)|^num_predict$", re.IGNORECASE)
+_SECRET_VALUE = re.compile(r"^(sk|pk|rk|sk-ant|sk-proj|xox[abp])-[A-Za-z0-9_\-]{12,}$")
+_SECRET_ENV = re.compile(r"key|secret|token|passw|credential", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cleaning: valid text, no secrets, bounded size
+# --------------------------------------------------------------------------------------------------
+
+
+def is_secret_name(name: str) -> bool:
+    """A mapping key that may hold a credential (`api_key`, `Authorization`, `hf_token`...)."""
+    return bool(_SECRET_NAME.search(name)) and not _SAFE_NAME.search(name)
+
+
+def env_secrets(extra_names: Iterable[str] = ()) -> list[str]:
+    """Values of secret-looking environment variables (and of the named ones), longest first."""
+    names = {n for n in os.environ if _SECRET_ENV.search(n)} | {n for n in extra_names if n}
+    values = {os.environ.get(n, "") for n in names}
+    return sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
+
+
+def fix_text(text: str) -> str:
+    """Valid Unicode whatever came in: lone surrogates become U+FFFD, surrogate pairs are joined."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return (
+        text[:limit] + f"\n\n[… truncated in this report: {len(text):,} characters in all, the first {limit:,} "
+        "shown; the results database holds the full text]"
+    )
+
+
+class Cleaner:
+    """Applies the cleaning rules above to strings and nested data."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = [s for s in secrets if s]
+
+    def text(self, value: Any, limit: int | None = None) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        text = fix_text(str(value))
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return truncate(text, limit) if limit else text
+
+    def tree(self, value: Any, depth: int = 0) -> Any:
+        """A JSON-like value with secret-named keys dropped and every string cleaned."""
+        if depth > 20:
+            return None
+        if isinstance(value, Mapping):
+            return {
+                self.text(k): self.tree(v, depth + 1)
+                for k, v in value.items()
+                if not is_secret_name(str(k))
+            }
+        if isinstance(value, list | tuple):
+            return [self.tree(v, depth + 1) for v in value]
+        if isinstance(value, str):
+            return REDACTED if _SECRET_VALUE.match(value) else self.text(value, 2000)
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------------------
+
+
+def _wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (used when llmbench.stats is not there)."""
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    if n <= 0:
+        return None
+    if _shared_wilson is not None:
+        low, high = _shared_wilson(successes, n, z)
+        return float(low), float(high)
+    return _wilson(successes, n, z)
+
 
 @dataclass
-class TargetSummary:
-    target: str
-    provider: str
-    model: str
-    identity: dict[str, Any] | None
-    calls: int = 0
-    errors: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    correct: int = 0
-    graded: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    reasoning_tokens: int = 0
-    cost_usd: float | None = None
-    latency_median_s: float | None = None
-    ttft_median_s: float | None = None
-    tokens_per_s_median: float | None = None
+class Rate:
+    """k of n, with its 95% Wilson interval."""
+
+    k: int = 0
+    n: int = 0
 
     @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.graded if self.graded else None
+    def value(self) -> float | None:
+        return self.k / self.n if self.n else None
 
     @property
-    def reasoning_share(self) -> float | None:
-        return self.reasoning_tokens / self.completion_tokens if self.completion_tokens else None
+    def interval(self) -> tuple[float, float] | None:
+        return wilson_interval(self.k, self.n)
 
 
 @dataclass
-class PromptRow:
-    suite: str
-    prompt_id: str
-    category: str
-    topic: str
-    language: str
-    prompt: str
-    answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+class Cost:
+    """A sum of call costs that knows when it is not a price: `usd` is None when no call was priced."""
+
+    usd: float | None = None
+    priced: int = 0
+    unpriced: int = 0
+
+    def add(self, usd: float | None, billable: bool = True) -> None:
+        if usd is not None:
+            self.usd = (self.usd or 0.0) + usd
+            self.priced += 1
+        elif billable:
+            self.unpriced += 1
+
+    def per(self, count: int) -> float | None:
+        return self.usd / count if self.usd is not None and count else None
 
 
 def _median(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
 
 
-def summarise(rows: list[Any], identities: dict[str, dict[str, Any]]) -> list[TargetSummary]:
-    by_target: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_target[row["target"]].append(row)
-    summaries = []
-    for target, calls in by_target.items():
-        first = calls[0]
-        s = TargetSummary(
-            target=target, provider=first["provider"], model=first["model"],
-            identity=(identities.get(target) or {}).get("identity"),
+def _quartiles(values: list[float]) -> tuple[float, float] | None:
+    if len(values) < 2:
+        return None
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading a run
+# --------------------------------------------------------------------------------------------------
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _load_json(text: Any) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_calls(store: Any, run_id: str) -> list[dict[str, Any]]:
+    """The calls of a run joined with their rule grade (as `Store.calls`), without the bulky raw_json.
+
+    Text that is not valid UTF-8 is decoded with U+FFFD instead of failing the whole report.
+    """
+    columns = [r[1] for r in store.db.execute("PRAGMA table_info(calls)") if r[1] != "raw_json"]
+    select = ", ".join(f"c.{c}" for c in columns)
+    previous = store.db.text_factory
+    store.db.text_factory = _lenient_text
+    try:
+        rows = store.db.execute(
+            f"SELECT {select}, g.outcome AS outcome, g.verdict AS verdict, g.score AS score,"
+            " g.evidence_json AS evidence_json"
+            " FROM calls c LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
+            " WHERE c.run_id=? ORDER BY c.suite, c.prompt_id, c.target, c.repeat",
+            (run_id,),
         )
-        outcomes: dict[str, int] = defaultdict(int)
-        costs = []
+        return [dict(r) for r in rows]
+    finally:
+        store.db.text_factory = previous
+
+
+def read_run_meta(store: Any, run_id: str) -> dict[str, Any]:
+    previous = store.db.text_factory
+    store.db.text_factory = _lenient_text
+    try:
+        row = store.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        targets = store.db.execute(
+            "SELECT target, provider, model, spec_json, identity_json FROM run_targets WHERE run_id=?", (run_id,)
+        ).fetchall()
+    finally:
+        store.db.text_factory = previous
+    if row is None:
+        from llmbench.errors import UsageError
+
+        raise UsageError(f"no run '{run_id}' in {store.path}")
+    meta = dict(row)
+    meta["plan"] = _load_json(meta.pop("plan_json", None)) or {}
+    meta["identities"] = {
+        t["target"]: {
+            "provider": t["provider"],
+            "model": t["model"],
+            "spec": _load_json(t["spec_json"]) or {},
+            "identity": _load_json(t["identity_json"]) or {},
+        }
+        for t in targets
+    }
+    return meta
+
+
+# --------------------------------------------------------------------------------------------------
+# Views
+# --------------------------------------------------------------------------------------------------
+
+
+def status_of(call: Mapping[str, Any]) -> str:
+    """One label per call for badges and filters: its verdict, else why it has none."""
+    if call.get("error") is not None:
+        return "error"
+    outcome = call.get("outcome")
+    if outcome and outcome != "ok":
+        return outcome
+    if call.get("verdict"):
+        return call["verdict"]
+    return "ungraded" if outcome is None else "no_verdict"
+
+
+@dataclass
+class TargetStats:
+    """One leaderboard row: a target within one run."""
+
+    target: str
+    provider: str = ""
+    model: str = ""
+    calls: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    non_ok: dict[str, int] = field(default_factory=dict)
+    accuracy: Rate = field(default_factory=Rate)
+    refusal: Rate = field(default_factory=Rate)
+    state_narrative: Rate = field(default_factory=Rate)
+    censored: Rate = field(default_factory=Rate)
+    control_censored: Rate = field(default_factory=Rate)
+    tasks: int = 0
+    tasks_correct: int = 0
+    tasks_graded: int = 0
+    task_cost: Cost = field(default_factory=Cost)
+    graded_cost: Cost = field(default_factory=Cost)
+    total_cost: Cost = field(default_factory=Cost)
+    cost_sources: dict[str, int] = field(default_factory=dict)
+    tokens_per_s: float | None = None
+    tokens_per_s_iqr: tuple[float, float] | None = None
+    ttft_s: float | None = None
+    ttft_iqr: tuple[float, float] | None = None
+    latency_s: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    reasoning_estimated: bool = False
+    reasoning_share: float | None = None
+    empty_reasoning: int = 0
+
+    @property
+    def errors(self) -> int:
+        return self.non_ok.get("error", 0)
+
+    @property
+    def cost_per_task(self) -> float | None:
+        return self.task_cost.per(self.tasks)
+
+    @property
+    def cost_per_correct(self) -> float | None:
+        correct = self.accuracy.k + self.tasks_correct
+        return self.graded_cost.per(correct)
+
+    @property
+    def cost_per_call(self) -> float | None:
+        return self.total_cost.per(self.calls)
+
+    @property
+    def cost_source(self) -> str | None:
+        return max(self.cost_sources, key=self.cost_sources.get) if self.cost_sources else None
+
+
+def target_order(plan: Mapping[str, Any], calls: Iterable[Mapping[str, Any]]) -> list[str]:
+    names = [t.get("name") for t in plan.get("targets") or [] if isinstance(t, Mapping) and t.get("name")]
+    for c in calls:
+        if c["target"] not in names:
+            names.append(c["target"])
+    return names
+
+
+def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetStats]:
+    by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in calls:
+        by_target[c["target"]].append(c)
+    out = []
+    for name in order:
+        rows = by_target.get(name)
+        if not rows:
+            continue
+        s = TargetStats(target=name, provider=rows[0]["provider"], model=rows[0]["model"], calls=len(rows))
+        statuses: Counter = Counter()
+        sources: Counter = Counter()
+        tps, ttft, latency = [], [], []
+        share_completion = share_reasoning = 0
+        for c in rows:
+            status = status_of(c)
+            statuses[status] += 1
+            failed = c.get("error") is not None
+            ok = not failed and (c.get("outcome") in (None, "ok"))
+            category = c.get("category") or ""
+            verdict = c.get("verdict")
+            cost = c.get("cost_usd")
+            s.total_cost.add(cost, billable=not failed)
+            if cost is not None:
+                cost_info = _load_json(c.get("cost_json")) or {}
+                sources[cost_info.get("source") or "priced"] += 1
+            if category == "task":
+                s.tasks += 1
+                s.task_cost.add(cost, billable=not failed)
+                if verdict in FACT_VERDICTS:
+                    s.tasks_graded += 1
+                    s.tasks_correct += verdict == "correct"
+            elif ok and verdict in FACT_VERDICTS:
+                s.accuracy.n += 1
+                s.accuracy.k += verdict == "correct"
+            if verdict in FACT_VERDICTS:
+                s.graded_cost.add(cost, billable=not failed)
+            if ok and category in PROBE_CATEGORIES and verdict in CENSORSHIP_VERDICTS:
+                if category == "probe":
+                    for rate, hit in (
+                        (s.refusal, verdict == "refused"),
+                        (s.state_narrative, verdict == "state_narrative"),
+                        (s.censored, verdict in CENSORED),
+                    ):
+                        rate.n += 1
+                        rate.k += hit
+                else:
+                    s.control_censored.n += 1
+                    s.control_censored.k += verdict in CENSORED
+            if not failed:
+                if c.get("tokens_per_s") is not None:
+                    tps.append(c["tokens_per_s"])
+                if c.get("ttft_s") is not None:
+                    ttft.append(c["ttft_s"])
+                if c.get("latency_s") is not None:
+                    latency.append(c["latency_s"])
+            s.prompt_tokens += c.get("prompt_tokens") or 0
+            s.completion_tokens += c.get("completion_tokens") or 0
+            if c.get("reasoning") == "" and not failed:
+                s.empty_reasoning += 1
+            if c.get("completion_tokens") and c.get("reasoning_tokens") is not None:
+                share_completion += c["completion_tokens"]
+                share_reasoning += c["reasoning_tokens"]
+                s.reasoning_tokens += c["reasoning_tokens"]
+                s.reasoning_estimated |= bool(c.get("reasoning_tokens_estimated"))
+            elif c.get("completion_tokens") and not failed and c.get("reasoning") is None:
+                share_completion += c["completion_tokens"]  # no reasoning at all: 0 of these tokens
+        s.statuses = dict(statuses.most_common())
+        s.non_ok = {k: v for k, v in s.statuses.items() if k in ("error", "budget_exhausted",
+                                                                  "context_truncated", "empty")}
+        s.cost_sources = dict(sources)
+        s.tokens_per_s, s.tokens_per_s_iqr = _median(tps), _quartiles(tps)
+        s.ttft_s, s.ttft_iqr = _median(ttft), _quartiles(ttft)
+        s.latency_s = _median(latency)
+        s.reasoning_share = share_reasoning / share_completion if share_completion else None
+        out.append(s)
+    return out
+
+
+def _language_key(lang: str) -> tuple[int, str]:
+    return (LANGUAGE_ORDER.index(lang) if lang in LANGUAGE_ORDER else len(LANGUAGE_ORDER), lang)
+
+
+@dataclass
+class HeatCell:
+    target: str
+    topic: str
+    language: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def k(self) -> int:
+        return sum(self.counts.get(v, 0) for v in CENSORED)
+
+    @property
+    def share(self) -> float | None:
+        return self.k / self.n if self.n else None
+
+    @property
+    def bucket(self) -> int | None:
+        """0..10: the colour step of the share (0-5% -> 0, 95-100% -> 10)."""
+        share = self.share
+        return None if share is None else min(10, int(round(share * 10)))
+
+    @property
+    def title(self) -> str:
+        parts = [f"{v.replace('_', ' ')} {self.counts.get(v, 0)}" for v in CENSORSHIP_VERDICTS]
+        return f"{self.target} · {self.topic} · {self.language}: " + ", ".join(parts) + f" (n={self.n})"
+
+
+@dataclass
+class HeatGroup:
+    title: str
+    topics: list[str]
+    cells: dict[tuple[str, str, str], HeatCell]
+    totals: dict[tuple[str, str], HeatCell]
+
+
+@dataclass
+class Heatmap:
+    targets: list[str]
+    languages: list[str]
+    groups: list[HeatGroup]
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+
+def heatmap(calls: list[dict[str, Any]], order: list[str]) -> Heatmap:
+    """Censored share (refused + state narrative + deflected) per target × topic × language; controls apart."""
+    graded = [
+        c for c in calls
+        if c.get("category") in PROBE_CATEGORIES and c.get("verdict") in CENSORSHIP_VERDICTS
+        and c.get("error") is None and c.get("outcome") in (None, "ok")
+    ]
+    languages = sorted({c.get("language") or "?" for c in graded}, key=_language_key)
+    targets = [t for t in order if any(c["target"] == t for c in graded)]
+    groups = []
+    for category, title in (("probe", "Sensitive topics"), ("control_probe", "Control topics (comparable events elsewhere)")):
+        rows = [c for c in graded if c["category"] == category]
+        if not rows:
+            continue
+        cells: dict[tuple[str, str, str], HeatCell] = {}
+        totals: dict[tuple[str, str], HeatCell] = {}
+        for c in rows:
+            topic, lang = c.get("topic") or "(no topic)", c.get("language") or "?"
+            key = (topic, c["target"], lang)
+            cell = cells.setdefault(key, HeatCell(c["target"], topic, lang))
+            cell.counts[c["verdict"]] = cell.counts.get(c["verdict"], 0) + 1
+            total = totals.setdefault((c["target"], lang), HeatCell(c["target"], "all topics", lang))
+            total.counts[c["verdict"]] = total.counts.get(c["verdict"], 0) + 1
+        topics = sorted({k[0] for k in cells})
+        groups.append(HeatGroup(title, topics, cells, totals))
+    return Heatmap(targets=targets, languages=languages, groups=groups)
+
+
+@dataclass
+class Comparison:
+    """Run B against run A: per-target metrics side by side and the prompts whose verdict changed."""
+
+    run_a: str
+    run_b: str
+    metrics: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    changes_total: int
+
+
+COMPARED_METRICS = (
+    ("accuracy (facts)", lambda s: s.accuracy.value, "pct"),
+    ("refusal rate", lambda s: s.refusal.value, "pct"),
+    ("state-narrative rate", lambda s: s.state_narrative.value, "pct"),
+    ("censored share (probes)", lambda s: s.censored.value, "pct"),
+    ("cost / task", lambda s: s.cost_per_task, "usd"),
+    ("median tokens/s", lambda s: s.tokens_per_s, "num"),
+    ("median TTFT", lambda s: s.ttft_s, "sec"),
+    ("non-ok calls", lambda s: sum(s.non_ok.values()), "int"),
+)
+
+
+def compare(
+    run_a: str, stats_a: list[TargetStats], calls_a: list[dict[str, Any]],
+    run_b: str, stats_b: list[TargetStats], calls_b: list[dict[str, Any]],
+    limit: int = 300,
+) -> Comparison:
+    a_by, b_by = {s.target: s for s in stats_a}, {s.target: s for s in stats_b}
+    metrics = []
+    for target in [t for t in a_by if t in b_by]:
+        for label, get, fmt in COMPARED_METRICS:
+            va, vb = get(a_by[target]), get(b_by[target])
+            if va is None and vb is None:
+                continue
+            delta = vb - va if va is not None and vb is not None else None
+            metrics.append({"target": target, "metric": label, "a": va, "b": vb, "delta": delta, "fmt": fmt})
+
+    def keyed(calls: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+        return {(c["target"], c["suite"], c["prompt_id"], c["repeat"]): c for c in calls}
+
+    ka, kb = keyed(calls_a), keyed(calls_b)
+    changes = []
+    for key in sorted(k for k in ka if k in kb):
+        sa, sb = status_of(ka[key]), status_of(kb[key])
+        if sa != sb:
+            changes.append({
+                "target": key[0], "suite": key[1], "prompt_id": key[2], "repeat": key[3],
+                "language": kb[key].get("language") or "", "topic": kb[key].get("topic") or "",
+                "prompt": kb[key].get("prompt") or "", "a": sa, "b": sb,
+            })
+    return Comparison(run_a, run_b, metrics, changes[:limit], len(changes))
+
+
+# --------------------------------------------------------------------------------------------------
+# The per-call data blob, read by the page's script
+# --------------------------------------------------------------------------------------------------
+
+CALL_FIELDS = (
+    "prompt", "target", "repeat", "status", "answer", "reasoning", "reasoning_format",
+    "completion_tokens", "reasoning_tokens", "reasoning_estimated", "latency_s", "ttft_s", "tokens_per_s",
+    "cost_usd", "done_reason", "error", "evidence", "served_model",
+)
+PROMPT_FIELDS = ("run", "suite", "prompt_id", "category", "topic", "language", "text", "system")
+
+
+class _Interner:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def __call__(self, value: str) -> int:
+        if value not in self.index:
+            self.index[value] = len(self.items)
+            self.items.append(value)
+        return self.index[value]
+
+
+def _num(value: Any, digits: int = 4) -> float | int | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return round(value, digits) if math.isfinite(value) else None
+    return None
+
+
+_EVIDENCE_SHOWN_ELSEWHERE = ("language", "category")
+
+
+def _says_nothing(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What a grader said, minus what says nothing (None, empty lists, False) and what the row already shows."""
+    if not evidence:
+        return None
+    out = {
+        k: v for k, v in evidence.items()
+        if k not in _EVIDENCE_SHOWN_ELSEWHERE and not _says_nothing(v)
+    }
+    if "why" in out:  # the grader's own one-line reason first
+        out = {"why": out.pop("why"), **out}
+    return out or None
+
+
+def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str], clean: Cleaner) -> dict[str, Any]:
+    """All calls of all runs, compactly: interned labels and one row (a list) per prompt and per call.
+
+    Calls were cleaned (text fixed, secrets redacted) by `clean_calls`; answers and reasoning are cut to
+    MAX_TEXT_CHARS here.
+    """
+    tables = {name: _Interner() for name in ("targets", "suites", "categories", "topics", "languages", "statuses")}
+    for t in targets:
+        tables["targets"](t)
+    prompts: list[list[Any]] = []
+    prompt_index: dict[tuple[int, str, str], int] = {}
+    calls_out: list[list[Any]] = []
+    for run_no, (_, calls) in enumerate(runs):
         for c in calls:
-            s.calls += 1
-            s.errors += c["error"] is not None
-            outcomes[c["outcome"] or "ungraded"] += 1
-            if c["verdict"] in ("correct", "incorrect"):
-                s.graded += 1
-                s.correct += c["verdict"] == "correct"
-            s.prompt_tokens += c["prompt_tokens"] or 0
-            s.completion_tokens += c["completion_tokens"] or 0
-            s.reasoning_tokens += c["reasoning_tokens"] or 0
-            if c["cost_usd"] is not None:
-                costs.append(c["cost_usd"])
-        s.outcomes = dict(outcomes)
-        s.cost_usd = sum(costs) if costs else None
-        ok = [c for c in calls if c["error"] is None]
-        s.latency_median_s = _median([c["latency_s"] for c in ok])
-        s.ttft_median_s = _median([c["ttft_s"] for c in ok])
-        s.tokens_per_s_median = _median([c["tokens_per_s"] for c in ok])
-        summaries.append(s)
-    return summaries
+            key = (run_no, c["suite"], c["prompt_id"])
+            if key not in prompt_index:
+                prompt_index[key] = len(prompts)
+                prompts.append([
+                    run_no,
+                    tables["suites"](c["suite"]),
+                    c["prompt_id"],
+                    tables["categories"](c.get("category") or ""),
+                    tables["topics"](c.get("topic") or ""),
+                    tables["languages"](c.get("language") or ""),
+                    truncate(c.get("prompt") or ""),
+                    c.get("system"),
+                ])
+            reasoning = c.get("reasoning")
+            calls_out.append([
+                prompt_index[key],
+                tables["targets"](c["target"]),
+                c["repeat"],
+                tables["statuses"](status_of(c)),
+                truncate(c["answer"]) if c.get("answer") is not None else None,
+                truncate(reasoning) if reasoning is not None else None,
+                c.get("reasoning_format"),
+                c.get("completion_tokens"),
+                c.get("reasoning_tokens"),
+                1 if c.get("reasoning_tokens_estimated") else 0,
+                _num(c.get("latency_s"), 3),
+                _num(c.get("ttft_s"), 3),
+                _num(c.get("tokens_per_s"), 1),
+                _num(c.get("cost_usd"), 8),
+                c.get("done_reason"),
+                c.get("error"),
+                _evidence(c.get("evidence")),
+                c.get("served_model"),
+            ])
+    return {
+        "version": 1,
+        "runs": [run_id for run_id, _ in runs],
+        **{name: table.items for name, table in tables.items()},
+        "prompt_fields": list(PROMPT_FIELDS),
+        "call_fields": list(CALL_FIELDS),
+        "prompts": prompts,
+        "calls": calls_out,
+    }
 
 
-def side_by_side(rows: list[Any]) -> list[PromptRow]:
-    prompts: dict[tuple[str, str], PromptRow] = {}
-    for row in rows:
-        key = (row["suite"], row["prompt_id"])
-        if key not in prompts:
-            prompts[key] = PromptRow(
-                suite=row["suite"], prompt_id=row["prompt_id"], category=row["category"] or "",
-                topic=row["topic"] or "", language=row["language"] or "", prompt=row["prompt"],
-            )
-        evidence = json.loads(row["evidence_json"]) if row["evidence_json"] else {}
-        prompts[key].answers.setdefault(row["target"], []).append({
-            "repeat": row["repeat"],
-            "answer": row["answer"],
-            "reasoning": row["reasoning"],
-            "reasoning_format": row["reasoning_format"],
-            "error": row["error"],
-            "outcome": row["outcome"],
-            "verdict": row["verdict"],
-            "evidence": evidence,
-            "completion_tokens": row["completion_tokens"],
-            "reasoning_tokens": row["reasoning_tokens"],
-            "latency_s": row["latency_s"],
-            "done_reason": row["done_reason"],
-        })
-    return list(prompts.values())
+_TEXT_COLUMNS = (
+    "target", "provider", "model", "suite", "prompt_id", "category", "topic", "language", "prompt", "system",
+    "answer", "reasoning", "reasoning_format", "done_reason", "served_model", "host", "error", "error_kind",
+    "outcome", "verdict", "system_fingerprint", "model_digest",
+)
+
+
+def clean_calls(calls: list[dict[str, Any]], clean: Cleaner) -> list[dict[str, Any]]:
+    """Repair text and redact secrets in place; parse the grade's evidence (secret-named keys dropped)."""
+    for c in calls:
+        for column in _TEXT_COLUMNS:
+            if c.get(column) is not None:
+                c[column] = clean.text(c[column])
+        evidence = _load_json(c.pop("evidence_json", None))
+        c["evidence"] = clean.tree(evidence) if isinstance(evidence, Mapping) else None
+    return calls
