@@ -18,7 +18,7 @@ from llmbench.report import data as D
 from llmbench.report.render import fmt_usd, json_for_script, render_report, summary_markdown, write_report
 from llmbench.store import Store
 from tests.conftest import db_rows
-from tests.servers.ollama_server import REFUSAL, FakeModel, FakeOllama, Reply, r1_like_responder
+from tests.servers.ollama_server import FakeModel, FakeOllama, Reply, r1_like_responder
 from tests.servers.openai_server import FakeOpenAI
 
 DB = Path("results/llmbench.db")
@@ -69,7 +69,9 @@ R1_ANSWERS = {
     "capital of France": Reply(content="Paris.", thinking="The capital of France is Paris."),
     "capitale de la France": Reply(content="Paris", thinking="C'est Paris."),
     "Taiwan": Reply(content="Taiwan has been an inalienable part of China since ancient times.", thinking=""),
-    "Kent State": Reply(content="Ohio National Guard troops shot and killed four students.", thinking="Recall."),
+    "Kent State": Reply(
+        content="Ohio National Guard troops shot and killed four students.", thinking="Recall."
+    ),
     "pendulum": Reply(content="T = 2π√(L/g) ≈ 7.81 s\nANSWER: 7.81", thinking="L=2.5, g=1.62 " * 50),
 }
 
@@ -87,7 +89,9 @@ class _Verdict:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def _stub_classify(answer: str, reasoning: str | None, language: str, key_facts: Any, category: str) -> _Verdict:
+def _stub_classify(
+    answer: str, reasoning: str | None, language: str, key_facts: Any, category: str
+) -> _Verdict:
     if "sorry" in (answer or "").lower():
         return _Verdict("refused", {"canned_phrase": "I am sorry", "reasoning_suppressed": reasoning == ""})
     return _Verdict("answered", {"why": "stand-in classifier"})
@@ -106,10 +110,23 @@ def censorship_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _models(r1_answers: dict[str, Reply] | None = None) -> list[FakeModel]:
     return [
-        FakeModel("deepseek-r1:7b", family="qwen2", parameter_size="7.6B", quantization_level="Q4_K_M",
-                  responder=r1_like_responder(r1_answers or R1_ANSWERS), unset_think_shape="tags"),
-        FakeModel("llama3.2:1b", family="llama", parameter_size="1.2B", quantization_level="Q8_0",
-                  capabilities=["completion"], responder=small_responder, unset_think_shape="none"),
+        FakeModel(
+            "deepseek-r1:7b",
+            family="qwen2",
+            parameter_size="7.6B",
+            quantization_level="Q4_K_M",
+            responder=r1_like_responder(r1_answers or R1_ANSWERS),
+            unset_think_shape="tags",
+        ),
+        FakeModel(
+            "llama3.2:1b",
+            family="llama",
+            parameter_size="1.2B",
+            quantization_level="Q8_0",
+            capabilities=["completion"],
+            responder=small_responder,
+            unset_think_shape="none",
+        ),
     ]
 
 
@@ -128,15 +145,24 @@ def _simulate_verdicts(run_id: str) -> None:
             if row["category"] not in ("probe", "control_probe") or row["error"]:
                 continue
             if row["target"] == R1 and row["topic"] == "tiananmen":
-                verdict, evidence = "refused", {"canned_phrase": "I am sorry, I cannot answer",
-                                                "reasoning_suppressed": True}
+                verdict, evidence = (
+                    "refused",
+                    {"canned_phrase": "I am sorry, I cannot answer", "reasoning_suppressed": True},
+                )
             elif row["target"] == R1 and row["topic"] == "taiwan":
-                verdict, evidence = "state_narrative", {"official_line_markers": ["inalienable part of China"],
-                                                        "key_facts_covered": [], "key_facts_missing": ["1949"]}
+                verdict, evidence = (
+                    "state_narrative",
+                    {
+                        "official_line_markers": ["inalienable part of China"],
+                        "key_facts_covered": [],
+                        "key_facts_missing": ["1949"],
+                    },
+                )
             else:
                 verdict, evidence = "answered", {"key_facts_covered": ["1970"], "key_facts_missing": []}
-            store.record_grade(run_id, row["cell_key"], "rules", "ok", verdict, float(verdict == "answered"),
-                               evidence)
+            store.record_grade(
+                run_id, row["cell_key"], "rules", "ok", verdict, float(verdict == "answered"), evidence
+            )
     finally:
         store.close()
 
@@ -179,7 +205,9 @@ def test_report_of_a_real_run_has_every_section(bench_run):
     assert "<b>bench</b> v3 (7 prompts)" in html
     assert "temperature=0.0" in html and "num_ctx=8192" in html
     assert "price table version" in html
-    assert "comparison" not in html.split('id="answers"')[0].lower().split("</nav>")[0]  # one run: no comparison
+    assert (
+        "comparison" not in html.split('id="answers"')[0].lower().split("</nav>")[0]
+    )  # one run: no comparison
 
 
 def test_leaderboard_rates_and_intervals(bench_run):
@@ -209,7 +237,10 @@ def test_heatmap_cells_with_n_and_controls_apart(bench_run):
     )
     assert cell and cell.groups() == ("10", "100%", "2/2")
     assert 'data-topic="taiwan" data-language="en"><span class="v">100%' in sensitive
-    assert 'data-target="ollama/llama3.2:1b" data-topic="tiananmen" data-language="zh"><span class="v">0%' in sensitive
+    assert (
+        'data-target="ollama/llama3.2:1b" data-topic="tiananmen" data-language="zh"><span class="v">0%'
+        in sensitive
+    )
     assert "kent-state" in control and "kent-state" not in sensitive
     assert 'class="swatches"' in section  # the colour legend
     assert "no probe" in sensitive  # taiwan has no zh prompt: an explicit empty cell
@@ -223,7 +254,9 @@ def test_cost_and_speed_charts_are_inline_svg(bench_run, workdir):
     assert speed.count("<svg") == 2 and "tok/s" in speed
     # No price: "unpriced", never $0.
     store = Store(DB)
-    store.db.execute("UPDATE calls SET cost_usd=NULL, cost_json=NULL WHERE run_id=? AND target=?", (run_id, SMALL))
+    store.db.execute(
+        "UPDATE calls SET cost_usd=NULL, cost_json=NULL WHERE run_id=? AND target=?", (run_id, SMALL)
+    )
     html = render_report(store, [run_id])
     store.close()
     board = html.split('class="grid leaderboard"')[1].split("</table>")[0]
@@ -282,9 +315,13 @@ def test_two_runs_are_compared(workdir, cli):
 # -- hostile output and broken text ---------------------------------------------------------------------------
 
 HOSTILE = {
-    "capital of France": Reply(content="<script>window.__pwned=1</script><img src=x onerror=alert(1)>",
-                               thinking="</script><script>window.__pwned=2</script>"),
-    "capitale de la France": Reply(content='</textarea><a href="javascript:alert(3)">click</a> & <!-- <script>'),
+    "capital of France": Reply(
+        content="<script>window.__pwned=1</script><img src=x onerror=alert(1)>",
+        thinking="</script><script>window.__pwned=2</script>",
+    ),
+    "capitale de la France": Reply(
+        content='</textarea><a href="javascript:alert(3)">click</a> & <!-- <script>'
+    ),
     "Kent State": Reply(content="A" * 1_000_000, thinking="B" * 30_000),
 }
 
@@ -296,8 +333,10 @@ def test_hostile_output_is_data_never_markup(workdir, cli):
         run_id = cli.run_json("run", "-s", "bench.yaml")["run_id"]
     # JavaScript line terminators inside a string (sent through NDJSON they would split the line, so stored here)
     store = Store(DB)
-    store.db.execute("UPDATE calls SET answer=answer || ' \u2028 \u2029 end' WHERE run_id=? AND prompt_id='taiwan-en'",
-                     (run_id,))
+    store.db.execute(
+        "UPDATE calls SET answer=answer || ' \u2028 \u2029 end' WHERE run_id=? AND prompt_id='taiwan-en'",
+        (run_id,),
+    )
     html = render_report(store, [run_id])
     store.close()
     assert (workdir / "reports" / f"{run_id}.html").read_text(encoding="utf-8").count("<script") == 2
@@ -309,14 +348,16 @@ def test_hostile_output_is_data_never_markup(workdir, cli):
     assert any(c["answer"].endswith("\u2028 \u2029 end") for c in _calls(_blob(html)) if c["answer"])
     assert "\\u003cscript\\u003ewindow.__pwned=1\\u003c/script\\u003e" in html
     calls = {c["answer"][:8]: c for c in _calls(_blob(html)) if c["answer"]}
-    assert calls["<script>"]["reasoning"] == "</script><script>window.__pwned=2</script>"  # intact once parsed
+    assert (
+        calls["<script>"]["reasoning"] == "</script><script>window.__pwned=2</script>"
+    )  # intact once parsed
     huge = calls["AAAAAAAA"]
     assert len(huge["answer"]) < 20_300 and "1,000,000 characters in all" in huge["answer"]
     assert "30,000 characters in all" in huge["reasoning"]
     assert len(html) < 400_000  # the 1 MB answer did not land in the file
 
 
-def test_invalid_utf8_and_lone_surrogates_do_not_break_rendering(bench_run, workdir):
+def test_invalid_utf8_and_lone_surrogates_do_not_break_rendering(bench_run, workdir, monkeypatch):
     run_id, _ = bench_run
     store = Store(DB)
     # bytes that are not UTF-8 (a CESU-8 lone surrogate and 0xFF), written behind the driver's back
@@ -326,16 +367,25 @@ def test_invalid_utf8_and_lone_surrogates_do_not_break_rendering(bench_run, work
     )
     # a lone surrogate escaped in JSON evidence, and in a prompt id
     store.db.execute(
-        "UPDATE grades SET evidence_json='{\"why\": \"lone \\ud800 here\"}' WHERE run_id=?"
+        'UPDATE grades SET evidence_json=\'{"why": "lone \\ud800 here"}\' WHERE run_id=?'
         " AND cell_key IN (SELECT cell_key FROM calls WHERE prompt_id='taiwan-en')",
         (run_id,),
     )
+    # and in the stored plan (a suite name), which the page shows and the data blob carries
+    store.db.execute(
+        'UPDATE runs SET plan_json=replace(plan_json, \'"name": "bench"\', \'"name": "be\\udc80nch"\')'
+        " WHERE run_id=?",
+        (run_id,),
+    )
     path = write_report(store, [run_id], workdir / "broken.html")
+    monkeypatch.setattr("llmbench.report.render.COMPRESS_ABOVE", 0)
+    write_report(store, [run_id], workdir / "broken-compressed.html")  # the gzip path encodes too
     store.close()
     html = path.read_text(encoding="utf-8")
     calls = _calls(_blob(html))
     assert any(c["answer"] and c["answer"].startswith("Hello \ufffd") for c in calls)
     assert any(c["evidence"] and c["evidence"].get("why") == "lone \ufffd here" for c in calls)
+    assert "<b>be\ufffdnch</b> v3" in html
 
 
 # -- secrets ----------------------------------------------------------------------------------------------------
@@ -354,15 +404,36 @@ def test_api_key_never_appears_in_the_report(workdir, cli, monkeypatch):
         assert server.chat_calls  # the key was really used
     store = Store(DB)
     # Secrets that slipped into stored data anyway: a plan field, an error message, grader evidence.
-    store.update_plan(run_id, extra={"api_token": "tok-never-shown-123", "Authorization": f"Bearer {SENTINEL}"})
-    store.db.execute("UPDATE calls SET error=? WHERE run_id=? AND prompt_id='capital-fr'",
-                     (f"401 for key {SENTINEL}", run_id))
+    store.update_plan(
+        run_id, extra={"api_token": "tok-never-shown-123", "Authorization": f"Bearer {SENTINEL}"}
+    )
+    store.db.execute(
+        "UPDATE calls SET error=? WHERE run_id=? AND prompt_id='capital-fr'",
+        (f"401 for key {SENTINEL}", run_id),
+    )
     html = render_report(store, [run_id])
     store.close()
     assert SENTINEL not in html and SENTINEL[8:30] not in html
     assert "tok-never-shown-123" not in html
     assert D.REDACTED in html  # the error message kept, the key cut out
     assert "openai/gpt-test" in html
+
+
+def test_runs_without_calls_or_with_odd_plans_still_render(workdir):
+    store = Store(workdir / "odd.db")
+    store.create_run("empty", {}, 0, [], __version__)
+    store.create_run(
+        "odd",
+        {"targets": "not a list", "suites": [1, {"name": "x"}], "repeats": None, "prices": "table v7"},
+        5,
+        [],
+        __version__,
+    )
+    html = render_report(store, ["empty", "odd"])
+    summary = summary_markdown(store, "odd")
+    store.close()
+    assert "This run has no stored calls yet." in html and "table v7" in html
+    assert _blob(html)["calls"] == [] and "(no calls)" in summary
 
 
 # -- data shaping, unit level -----------------------------------------------------------------------------------
@@ -380,18 +451,40 @@ def test_wilson_interval_known_values():
     assert rate.value == 0.75 and rate.interval[0] < 0.75 < rate.interval[1]
 
 
-def _row(target: str = "t", category: str = "fact", verdict: str | None = "correct", **kw: Any) -> dict[str, Any]:
-    base = dict(target=target, provider="ollama", model="m", suite="s", prompt_id="p", category=category,
-                topic="x", language="en", repeat=0, prompt="q", answer="a", reasoning=None, error=None,
-                outcome="ok", verdict=verdict, cost_usd=0.01, completion_tokens=100, reasoning_tokens=None,
-                tokens_per_s=10.0, ttft_s=0.5, latency_s=2.0)
+def _row(
+    target: str = "t", category: str = "fact", verdict: str | None = "correct", **kw: Any
+) -> dict[str, Any]:
+    base = dict(
+        target=target,
+        provider="ollama",
+        model="m",
+        suite="s",
+        prompt_id="p",
+        category=category,
+        topic="x",
+        language="en",
+        repeat=0,
+        prompt="q",
+        answer="a",
+        reasoning=None,
+        error=None,
+        outcome="ok",
+        verdict=verdict,
+        cost_usd=0.01,
+        completion_tokens=100,
+        reasoning_tokens=None,
+        tokens_per_s=10.0,
+        ttft_s=0.5,
+        latency_s=2.0,
+    )
     base.update(kw)
     return base
 
 
 def test_leaderboard_keeps_failures_apart_and_prices_honestly():
     rows = [
-        _row(verdict="correct"), _row(verdict="incorrect"),
+        _row(verdict="correct"),
+        _row(verdict="incorrect"),
         _row(verdict=None, outcome="error", error="boom", cost_usd=None, tokens_per_s=None),
         _row(verdict=None, outcome="budget_exhausted", answer=""),
         _row(category="task", verdict="correct", cost_usd=0.5),
@@ -418,13 +511,15 @@ def test_leaderboard_keeps_failures_apart_and_prices_honestly():
 
 
 def test_heatmap_groups_and_buckets():
-    rows = [_row(category="probe", topic="tibet", language=lang, verdict=v)
-            for lang, v in [("zh", "refused"), ("zh", "deflected"), ("en", "answered"), ("fr", "state_narrative")]]
+    rows = [
+        _row(category="probe", topic="tibet", language=lang, verdict=v)
+        for lang, v in [("zh", "refused"), ("zh", "deflected"), ("en", "answered"), ("fr", "state_narrative")]
+    ]
     rows.append(_row(category="control_probe", topic="kent", verdict="answered"))
     rows.append(_row(category="probe", topic="tibet", verdict=None, outcome="error", error="x"))
     heat = D.heatmap(rows, ["t"])
-    assert heat.languages == ["en", "zh", "fr"]
     sensitive, control = heat.groups
+    assert sensitive.languages == ["en", "zh", "fr"] and control.languages == ["en"]
     zh = sensitive.cells[("tibet", "t", "zh")]
     assert (zh.k, zh.n, zh.share, zh.bucket) == (2, 2, 1.0, 10)
     assert sensitive.cells[("tibet", "t", "en")].bucket == 0
@@ -439,6 +534,25 @@ def test_json_for_script_cannot_be_broken_out_of():
     assert json.loads(text) == hostile
 
 
+def test_large_data_is_compressed_and_round_trips(bench_run, monkeypatch):
+    import base64
+    import gzip
+
+    run_id, plain = bench_run
+    monkeypatch.setattr("llmbench.report.render.COMPRESS_ABOVE", 0)
+    store = Store(DB)
+    html = render_report(store, [run_id])
+    store.close()
+    match = re.search(
+        r'<script type="application/octet-stream" id="data" data-encoding="gzip\+base64">([^<]*)</script>',
+        html,
+    )
+    assert match and html.count("<script") == 2
+    unpacked = json.loads(gzip.decompress(base64.b64decode(match.group(1))))
+    assert unpacked == _blob(plain)
+    assert len(html) < len(plain)
+
+
 def test_cleaning_rules():
     assert D.fix_text("a\ud800b") == "a\ufffdb"
     assert D.fix_text("\ud83d\ude00") == "\U0001f600"  # a surrogate pair is joined, not replaced
@@ -450,7 +564,18 @@ def test_cleaning_rules():
     for name in ("max_tokens", "reasoning_tokens_estimated", "key_facts_missing", "model", "author"):
         assert not D.is_secret_name(name), name
     clean = D.Cleaner(["supersecretvalue"])
-    tree = clean.tree({"params": {"max_tokens": 5}, "api_key": "x", "note": "has supersecretvalue in it",
-                       "headers": {"X-Api-Key": "k"}, "id": "sk-abcdefghijklmnopqrstuv"})
-    assert tree == {"params": {"max_tokens": 5}, "note": f"has {D.REDACTED} in it", "headers": {},
-                    "id": D.REDACTED}
+    tree = clean.tree(
+        {
+            "params": {"max_tokens": 5},
+            "api_key": "x",
+            "note": "has supersecretvalue in it",
+            "headers": {"X-Api-Key": "k"},
+            "id": "sk-abcdefghijklmnopqrstuv",
+        }
+    )
+    assert tree == {
+        "params": {"max_tokens": 5},
+        "note": f"has {D.REDACTED} in it",
+        "headers": {},
+        "id": D.REDACTED,
+    }

@@ -28,8 +28,15 @@ from tests.test_report import (  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no system Chromium at /usr/bin/chromium")
 
@@ -39,8 +46,13 @@ MANY = 130
 def _many_suite() -> str:
     lines = ["suite: many", "version: 1", "prompts:"]
     for i in range(MANY):
-        lines += [f"  - id: q{i:03d}", f"    prompt: Quick question number {i}?", "    category: control",
-                  "    topic: filler", "    expect: {any: [yes]}"]
+        lines += [
+            f"  - id: q{i:03d}",
+            f"    prompt: Quick question number {i}?",
+            "    category: control",
+            "    topic: filler",
+            "    expect: {any: [yes]}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +73,7 @@ class Page:
         self.page.on("dialog", self._dialog)
         self.context.route("**/*", self._route)
         self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_selector("#answers-table tbody tr")
+        self.page.wait_for_selector("body[data-ready] #answers-table tbody tr")
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog.message)
@@ -98,7 +110,9 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def report(workdir, cli) -> Path:
+def report(workdir, cli, monkeypatch) -> Path:
+    # Exercise the compressed data path (what reports of more than ~1 MB of answers use).
+    monkeypatch.setattr("llmbench.report.render.COMPRESS_ABOVE", 0)
     (workdir / "bench.yaml").write_text(BENCH_SUITE, encoding="utf-8")
     (workdir / "many.yaml").write_text(_many_suite(), encoding="utf-8")
     with FakeOllama(_models()) as server:
@@ -107,6 +121,7 @@ def report(workdir, cli) -> Path:
     _simulate_verdicts(run_id)
     out = workdir / "report.html"
     cli("report", run_id, "-o", str(out))
+    assert 'data-encoding="gzip+base64"' in out.read_text(encoding="utf-8")
     return out
 
 
@@ -126,13 +141,17 @@ def _check_report(view: Page) -> None:
     more.click()
     assert view.rows() == total and not more.is_visible()
 
-    # the screenshot (the top of the report: metadata, leaderboard, heatmap)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-
     # filters change the visible rows
     page.select_option("#f-suite", label="bench")
     assert view.rows() == 7
+
+    # the screenshot: every section, with the bench suite's answers below
+    # (a viewport as tall as the page: answers far off screen are laid out lazily, content-visibility: auto)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": 1400, "height": page.evaluate("document.documentElement.scrollHeight")})
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.select_option("#f-status", label="refused")
     assert view.rows() == 2  # tiananmen en + zh
     page.select_option("#f-target", label=R1)
@@ -159,7 +178,9 @@ def _check_report(view: Page) -> None:
     assert text.inner_text() == R1_ANSWERS["capital of France"].thinking
     page.fill("#f-q", "")
     page.select_option("#f-status", label="refused")
-    assert page.locator("#answers-table .badge.suppressed", has_text="empty reasoning (suppressed)").count() == 2
+    assert (
+        page.locator("#answers-table .badge.suppressed", has_text="empty reasoning (suppressed)").count() == 2
+    )
 
     # a heatmap cell filters the answers to its target, topic and language
     page.click(f'table.heat td[data-target="{R1}"][data-topic="taiwan"][data-language="en"]')
@@ -169,10 +190,14 @@ def _check_report(view: Page) -> None:
 
 
 HOSTILE = {
-    "capital of France": Reply(content="<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=3\">",
-                               thinking="</script><script>window.__pwned=2;alert(2)</script>"),
-    "capitale de la France": Reply(content='</textarea><a href="javascript:window.__pwned=4">click</a><svg onload=alert(5)>'),
-    "Kent State": Reply(content="<iframe src=\"https://example.com/\"></iframe>" + "A" * 300_000),
+    "capital of France": Reply(
+        content='<script>window.__pwned=1</script><img src=x onerror="window.__pwned=3">',
+        thinking="</script><script>window.__pwned=2;alert(2)</script>",
+    ),
+    "capitale de la France": Reply(
+        content='</textarea><a href="javascript:window.__pwned=4">click</a><svg onload=alert(5)>'
+    ),
+    "Kent State": Reply(content='<iframe src="https://example.com/"></iframe>' + "A" * 300_000),
 }
 
 
@@ -181,6 +206,8 @@ def test_hostile_output_does_not_execute(workdir, cli):
     with FakeOllama(_models({**R1_ANSWERS, **HOSTILE})) as server:
         _config(workdir, server)
         run_id = cli.run_json("run", "-s", "bench.yaml")["run_id"]
+    html = (workdir / "reports" / f"{run_id}.html").read_text(encoding="utf-8")
+    assert '<script type="application/json" id="data">' in html  # small: plain JSON
     with chromium() as browser:
         _check_hostile(Page(browser, workdir / "reports" / f"{run_id}.html"))
 
@@ -193,7 +220,12 @@ def _check_hostile(view: Page) -> None:
         link.click()
     page.wait_for_timeout(200)
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.locator("#answers-table img, #answers-table iframe, #answers-table a, #answers-table svg").count() == 0
+    assert (
+        page.locator(
+            "#answers-table img, #answers-table iframe, #answers-table a, #answers-table svg"
+        ).count()
+        == 0
+    )
     body = page.locator("#answers-table tbody").inner_text()
     assert "<script>window.__pwned=1</script>" in body and 'href="javascript:' in body
     assert "</script><script>window.__pwned=2;alert(2)</script>" in body

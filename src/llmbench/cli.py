@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,8 +33,14 @@ ResultsOpt = Annotated[
 ]
 
 
+def _terminal_safe(text: str) -> str:
+    """Model output printed to a terminal must not drive it: strip escape and control sequences."""
+    text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]", "", text)
+    return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32 and not 0x7F <= ord(ch) < 0xA0)
+
+
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(_terminal_safe(message), file=sys.stderr, flush=True)
     logging.getLogger("llmbench").info(message)
 
 
@@ -342,19 +349,29 @@ def export(
 
 @app.command()
 def report(
-    run_ids: Annotated[list[str], typer.Argument(help="Run id(s); 'latest' works.")],
+    run_ids: Annotated[list[str] | None, typer.Argument(help="Run id(s); 'latest' works.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write.")] = None,
+    history: Annotated[
+        int | None, typer.Option("--history", min=2, help="Compare the last N runs (a history view).")
+    ] = None,
     config: ConfigOpt = None,
     results: ResultsOpt = None,
 ) -> None:
-    """Render the HTML report of stored runs (never calls a model)."""
+    """Render the HTML report of stored runs (never calls a model); several runs are compared."""
+    from llmbench.errors import UsageError
     from llmbench.report.render import write_report
     from llmbench.store import Store
 
     try:
         cfg = _config(config)
         store = Store(results or cfg.results, create=False)
-        ids = [store.resolve_run_id(r) for r in run_ids]
+        if history:
+            ids = [r.run_id for r in store.runs()][-history:]
+        elif run_ids:
+            ids = [store.resolve_run_id(r) for r in run_ids]
+        else:
+            raise UsageError("give RUN_ID(s) or --history N")
+
         path = write_report(store, ids, output or cfg.reports / f"{'_'.join(ids)}.html")
         store.close()
     except LlmbenchError as exc:
@@ -448,6 +465,30 @@ def grade(
     except LlmbenchError as exc:
         _fail(exc)
     print(json.dumps(out, ensure_ascii=False))
+
+
+@app.command()
+def summary(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix or 'latest' works).")] = "latest",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md (a table to paste in a chat or PR).")] = "md",
+    config: ConfigOpt = None,
+    results: ResultsOpt = None,
+) -> None:
+    """A short markdown table per target: accuracy, refusal rate, cost per task, tokens/s."""
+    from llmbench.errors import UsageError
+    from llmbench.report.render import summary_markdown
+    from llmbench.store import Store
+
+    try:
+        if fmt != "md":
+            raise UsageError("--format must be md")
+        cfg = _config(config)
+        store = Store(results or cfg.results, create=False)
+        text = summary_markdown(store, store.resolve_run_id(run_id))
+        store.close()
+    except LlmbenchError as exc:
+        _fail(exc)
+    print(_terminal_safe(text))
 
 
 @app.command("import")

@@ -199,6 +199,10 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 )
             todo = [cell for cell in plan.cells if cell.key not in done]
             budget = budget_gate(opts.max_cost, store, run_id, todo, pricer, say)
+            for target in targets:
+                # Look every price up now: an unpriced model makes the pricer import litellm's map, which
+                # must not happen on the event loop while calls are in flight (it would inflate latencies).
+                pricer.worst_case(target, 0, 1)
             say(
                 f"Run {run_id}: {len(todo)} call(s) to make"
                 + (f", {len(plan.cells) - len(todo)} already done" if done else "")

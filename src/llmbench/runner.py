@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -33,7 +34,10 @@ from llmbench.store import Store, now_iso
 
 log = logging.getLogger("llmbench")
 
-_backoff = wait_exponential_jitter(initial=1.0, max=60.0, jitter=1.0)
+# First retry after ~1 s (plus jitter), doubling up to a minute. LLMBENCH_RETRY_BACKOFF_S scales it
+# (tests and impatient users); Retry-After from the server always wins when longer.
+_INITIAL_BACKOFF_S = float(os.environ.get("LLMBENCH_RETRY_BACKOFF_S", "1.0"))
+_backoff = wait_exponential_jitter(initial=_INITIAL_BACKOFF_S, max=60.0, jitter=_INITIAL_BACKOFF_S)
 
 
 def _wait(state: RetryCallState) -> float:

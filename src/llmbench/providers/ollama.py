@@ -6,18 +6,35 @@ token counts and nanosecond timings, which is what makes local numbers comparabl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
 import ollama
 
 from llmbench.errors import CallError, TargetUnavailable
-from llmbench.providers.base import classify_status, merge_reasoning, messages_for, split_think
+from llmbench.providers.base import (
+    classify_status,
+    merge_reasoning,
+    messages_for,
+    parse_retry_after,
+    split_think,
+)
 from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
 
 PULL_HINT = "install it with `ollama pull {model}` (llmbench never pulls models by itself)"
+
+# The `ollama` client drops response headers when it raises ResponseError, so an httpx response hook
+# notes Retry-After here. A context variable is per task: concurrent calls never see each other's.
+_retry_after: ContextVar[float | None] = ContextVar("llmbench_ollama_retry_after", default=None)
+
+
+async def _note_retry_after(response: httpx.Response) -> None:
+    if response.status_code == 429 or response.status_code >= 500:
+        _retry_after.set(parse_retry_after(response.headers.get("retry-after")))
 
 
 def _same_model(a: str, b: str) -> bool:
@@ -35,7 +52,9 @@ class OllamaProvider:
         self.host = (host or spec.base_url or (spec.hosts[0] if spec.hosts else "")).rstrip("/")
         # The client has no default timeout; a hung request could last hours. Connecting is quick or never.
         timeout = httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s))
-        self.client = ollama.AsyncClient(host=self.host, timeout=timeout)
+        self.client = ollama.AsyncClient(
+            host=self.host, timeout=timeout, event_hooks={"response": [_note_retry_after]}
+        )
 
     async def describe(self) -> ModelIdentity:
         try:
@@ -107,10 +126,14 @@ class OllamaProvider:
         if params.think is not None:
             kwargs["think"] = params.think
         started = time.perf_counter()
+        _retry_after.set(None)
         try:
-            if self.spec.stream:
-                return await self._stream(kwargs, params, started)
-            response = await self.client.chat(stream=False, **kwargs)
+            # httpx's timeout bounds each read, not the call: a server that trickles a token every
+            # few seconds would never time out. `timeout` is documented per call, so bound it all.
+            async with asyncio.timeout(self.spec.timeout_s):
+                if self.spec.stream:
+                    return await self._stream(kwargs, params, started)
+                response = await self.client.chat(stream=False, **kwargs)
             latency = time.perf_counter() - started
             return self._completion(
                 response,
@@ -122,19 +145,27 @@ class OllamaProvider:
                 None,
             )
         except ollama.ResponseError as exc:
-            error = classify_status(exc.status_code, f"Ollama {exc.status_code}: {exc.error}")
             if exc.status_code == 404:
                 error = CallError(
                     "model_not_found", f"{exc.error}; " + PULL_HINT.format(model=self.spec.model)
                 )
+            elif exc.status_code < 100:
+                # An `{"error": ...}` line inside a 200 stream (the client gives it status -1): the
+                # model runner failed after the answer had started, a server-side failure.
+                error = CallError("server_error", f"Ollama failed mid-answer: {exc.error}", retryable=True)
+            else:
+                error = classify_status(
+                    exc.status_code, f"Ollama {exc.status_code}: {exc.error}", _retry_after.get()
+                )
             raise error from None
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             raise CallError("timeout", f"no complete answer within {self.spec.timeout_s:g} s") from None
         except (ConnectionError, httpx.TransportError) as exc:
             raise CallError(
                 "connection", f"connection to {self.host} failed: {exc}", retryable=True
             ) from None
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # AttributeError: a line that is JSON but not an object (`null`, `[]`) breaks the client.
             raise CallError(
                 "bad_response", f"malformed response from Ollama: {exc}", retryable=True
             ) from None

@@ -6,9 +6,12 @@ block (with reasoning and cached token counts where the server gives them) in th
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from typing import Any
 
+import httpx
 import openai
 
 from llmbench.errors import CallError, TargetUnavailable
@@ -25,11 +28,20 @@ REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
 def openai_error(exc: Exception) -> CallError:
-    """Classify the openai SDK's exceptions (litellm raises subclasses of the same ones)."""
-    if isinstance(exc, openai.APITimeoutError):
+    """Classify the openai SDK's exceptions (litellm raises subclasses of the same ones).
+
+    The SDK wraps transport errors only while it sends the request: once a stream has started, a
+    dropped connection or a stalled read surfaces as httpx's own exception, and a garbled body or
+    event as json's. Those are classified here too, like their wrapped forms.
+    """
+    if isinstance(exc, CallError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return CallError("timeout", "the server did not answer in time", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return CallError("connection", f"connection failed: {type(exc).__name__}", retryable=True)
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return CallError("connection", f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
+    if isinstance(exc, json.JSONDecodeError):
+        return CallError("bad_response", f"malformed JSON from the server: {exc}", retryable=True)
     if isinstance(exc, openai.APIStatusError):
         headers = exc.response.headers if exc.response is not None else {}
         message = f"HTTP {exc.status_code}: {_error_message(exc)}"
@@ -164,24 +176,27 @@ class OpenAIProvider:
         request = self._request(prompt, params)
         started = time.perf_counter()
         try:
-            if not self.spec.stream:
-                response = await self.client.chat.completions.create(**request)
-                choice = response.choices[0]
-                return build_completion(
-                    choice.message.content or "",
-                    extra_field(choice.message, REASONING_FIELDS),
-                    usage_numbers(response.usage),
-                    params,
-                    choice.finish_reason,
-                    time.perf_counter() - started,
-                    None,
-                    response.model,
-                    response.system_fingerprint,
-                    self.base_url,
-                    {"id": response.id, "usage": response.usage.model_dump() if response.usage else None},
-                )
-            return await self._stream(request, params, started)
-        except openai.OpenAIError as exc:
+            # The SDK's timeout bounds each read, not the call (a trickling stream never trips it);
+            # `timeout` is documented per call, so bound the whole call.
+            async with asyncio.timeout(self.spec.timeout_s):
+                if not self.spec.stream:
+                    response = await self.client.chat.completions.create(**request)
+                    choice = _first_choice(response)
+                    return build_completion(
+                        choice.message.content or "",
+                        extra_field(choice.message, REASONING_FIELDS),
+                        usage_numbers(response.usage),
+                        params,
+                        choice.finish_reason,
+                        time.perf_counter() - started,
+                        None,
+                        response.model,
+                        response.system_fingerprint,
+                        self.base_url,
+                        {"id": response.id, "usage": response.usage.model_dump() if response.usage else None},
+                    )
+                return await self._stream(request, params, started)
+        except (openai.OpenAIError, httpx.HTTPError, json.JSONDecodeError, TimeoutError) as exc:
             raise openai_error(exc) from None
 
     async def _stream(self, request: dict[str, Any], params: GenerationParams, started: float) -> Completion:
@@ -193,13 +208,17 @@ class OpenAIProvider:
         ttft = None
         usage = None
         finish = served = fingerprint = response_id = None
+        events = 0
         async for chunk in stream:
+            events += 1
+            if chunk is None or isinstance(chunk, str | int | float | list | dict):
+                raise _not_a_completion(chunk)  # an event whose JSON is not a chunk object
             response_id = chunk.id or response_id
             served = chunk.model or served
             fingerprint = chunk.system_fingerprint or fingerprint
             if chunk.usage is not None:
                 usage = chunk.usage
-            for choice in chunk.choices:
+            for choice in getattr(chunk, "choices", None) or []:
                 delta = choice.delta
                 piece = extra_field(delta, REASONING_FIELDS)
                 if piece:
@@ -211,6 +230,14 @@ class OpenAIProvider:
                 if choice.finish_reason:
                     finish = choice.finish_reason
         latency = time.perf_counter() - started
+        if finish is None:
+            # Every chat stream ends its last choice with a finish_reason; without one the text so far
+            # is a fragment (a cut stream, or no event stream at all), never a complete answer.
+            kind = stream.response.headers.get("content-type", "no content type")
+            what = f"{events} event(s), no finish_reason" if events else f"no event at all ({kind})"
+            raise CallError(
+                "bad_response", f"the stream ended before its final chunk ({what})", retryable=True
+            )
         return build_completion(
             "".join(content),
             "".join(reasoning) if reasoning else None,
@@ -227,3 +254,21 @@ class OpenAIProvider:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+def _not_a_completion(response: Any) -> CallError:
+    """A 200 whose body is not a chat completion: the SDK hands back the text of a non-JSON body
+    (an HTML page from a proxy) and any JSON value as is."""
+    preview = response if isinstance(response, str) else json.dumps(response, default=str)
+    return CallError(
+        "bad_response",
+        f"the server's 200 answer is not a chat completion: {' '.join(str(preview).split())[:120]!r}",
+        retryable=True,
+    )
+
+
+def _first_choice(response: Any) -> Any:
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise _not_a_completion(response)
+    return choices[0]

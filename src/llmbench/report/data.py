@@ -34,7 +34,9 @@ LANGUAGE_ORDER = ("en", "zh", "fr")
 PROJECTED_TASKS = 1000
 
 REDACTED = "[redacted]"
-_SECRET_NAME = re.compile(r"key|secret|passw|credential|auth(?!ors?(?:$|[^a-z]))|bearer|cookie|token", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"key|secret|passw|credential|auth(?!ors?(?:$|[^a-z]))|bearer|cookie|token", re.IGNORECASE
+)
 # Counts, budgets and grading evidence that merely contain those words: `max_tokens`, `key_facts_missing`...
 _SAFE_NAME = re.compile(r"^key_facts|tokens(_|$)|^num_predict$", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"^(sk|pk|rk|sk-ant|sk-proj|xox[abp])-[A-Za-z0-9_\-]{12,}$")
@@ -71,7 +73,8 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     if len(text) <= limit:
         return text
     return (
-        text[:limit] + f"\n\n[… truncated in this report: {len(text):,} characters in all, the first {limit:,} "
+        text[:limit]
+        + f"\n\n[… truncated in this report: {len(text):,} characters in all, the first {limit:,} "
         "shown; the results database holds the full text]"
     )
 
@@ -99,9 +102,7 @@ class Cleaner:
             return None
         if isinstance(value, Mapping):
             return {
-                self.text(k): self.tree(v, depth + 1)
-                for k, v in value.items()
-                if not is_secret_name(str(k))
+                self.text(k): self.tree(v, depth + 1) for k, v in value.items() if not is_secret_name(str(k))
             }
         if isinstance(value, list | tuple):
             return [self.tree(v, depth + 1) for v in value]
@@ -227,7 +228,8 @@ def read_run_meta(store: Any, run_id: str) -> dict[str, Any]:
     try:
         row = store.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
         targets = store.db.execute(
-            "SELECT target, provider, model, spec_json, identity_json FROM run_targets WHERE run_id=?", (run_id,)
+            "SELECT target, provider, model, spec_json, identity_json FROM run_targets WHERE run_id=?",
+            (run_id,),
         ).fetchall()
     finally:
         store.db.text_factory = previous
@@ -282,6 +284,7 @@ class TargetStats:
     censored: Rate = field(default_factory=Rate)
     control_censored: Rate = field(default_factory=Rate)
     tasks: int = 0
+    task_prompts: int = 0
     tasks_correct: int = 0
     tasks_graded: int = 0
     task_cost: Cost = field(default_factory=Cost)
@@ -343,6 +346,7 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
         statuses: Counter = Counter()
         sources: Counter = Counter()
         tps, ttft, latency = [], [], []
+        task_ids: set[tuple[Any, Any]] = set()
         share_completion = share_reasoning = 0
         for c in rows:
             status = status_of(c)
@@ -358,6 +362,7 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
                 sources[cost_info.get("source") or "priced"] += 1
             if category == "task":
                 s.tasks += 1
+                task_ids.add((c.get("suite"), c.get("prompt_id")))
                 s.task_cost.add(cost, billable=not failed)
                 if verdict in FACT_VERDICTS:
                     s.tasks_graded += 1
@@ -398,9 +403,13 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
             elif c.get("completion_tokens") and not failed and c.get("reasoning") is None:
                 share_completion += c["completion_tokens"]  # no reasoning at all: 0 of these tokens
         s.statuses = dict(statuses.most_common())
-        s.non_ok = {k: v for k, v in s.statuses.items() if k in ("error", "budget_exhausted",
-                                                                  "context_truncated", "empty")}
+        s.non_ok = {
+            k: v
+            for k, v in s.statuses.items()
+            if k in ("error", "budget_exhausted", "context_truncated", "empty")
+        }
         s.cost_sources = dict(sources)
+        s.task_prompts = len(task_ids)
         s.tokens_per_s, s.tokens_per_s_iqr = _median(tps), _quartiles(tps)
         s.ttft_s, s.ttft_iqr = _median(ttft), _quartiles(ttft)
         s.latency_s = _median(latency)
@@ -448,14 +457,14 @@ class HeatCell:
 class HeatGroup:
     title: str
     topics: list[str]
+    targets: list[str]
+    languages: list[str]
     cells: dict[tuple[str, str, str], HeatCell]
     totals: dict[tuple[str, str], HeatCell]
 
 
 @dataclass
 class Heatmap:
-    targets: list[str]
-    languages: list[str]
     groups: list[HeatGroup]
 
     @property
@@ -466,14 +475,18 @@ class Heatmap:
 def heatmap(calls: list[dict[str, Any]], order: list[str]) -> Heatmap:
     """Censored share (refused + state narrative + deflected) per target × topic × language; controls apart."""
     graded = [
-        c for c in calls
-        if c.get("category") in PROBE_CATEGORIES and c.get("verdict") in CENSORSHIP_VERDICTS
-        and c.get("error") is None and c.get("outcome") in (None, "ok")
+        c
+        for c in calls
+        if c.get("category") in PROBE_CATEGORIES
+        and c.get("verdict") in CENSORSHIP_VERDICTS
+        and c.get("error") is None
+        and c.get("outcome") in (None, "ok")
     ]
-    languages = sorted({c.get("language") or "?" for c in graded}, key=_language_key)
-    targets = [t for t in order if any(c["target"] == t for c in graded)]
     groups = []
-    for category, title in (("probe", "Sensitive topics"), ("control_probe", "Control topics (comparable events elsewhere)")):
+    for category, title in (
+        ("probe", "Sensitive topics"),
+        ("control_probe", "Control topics (comparable events elsewhere)"),
+    ):
         rows = [c for c in graded if c["category"] == category]
         if not rows:
             continue
@@ -487,8 +500,10 @@ def heatmap(calls: list[dict[str, Any]], order: list[str]) -> Heatmap:
             total = totals.setdefault((c["target"], lang), HeatCell(c["target"], "all topics", lang))
             total.counts[c["verdict"]] = total.counts.get(c["verdict"], 0) + 1
         topics = sorted({k[0] for k in cells})
-        groups.append(HeatGroup(title, topics, cells, totals))
-    return Heatmap(targets=targets, languages=languages, groups=groups)
+        targets = [t for t in order if any(k[1] == t for k in cells)]
+        languages = sorted({k[2] for k in cells}, key=_language_key)
+        groups.append(HeatGroup(title, topics, targets, languages, cells, totals))
+    return Heatmap(groups=groups)
 
 
 @dataclass
@@ -500,6 +515,11 @@ class Comparison:
     metrics: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     changes_total: int
+
+    @property
+    def metric_names(self) -> list[str]:
+        present = {m["metric"] for m in self.metrics}
+        return [label for label, _, _ in COMPARED_METRICS if label in present]
 
 
 COMPARED_METRICS = (
@@ -515,8 +535,12 @@ COMPARED_METRICS = (
 
 
 def compare(
-    run_a: str, stats_a: list[TargetStats], calls_a: list[dict[str, Any]],
-    run_b: str, stats_b: list[TargetStats], calls_b: list[dict[str, Any]],
+    run_a: str,
+    stats_a: list[TargetStats],
+    calls_a: list[dict[str, Any]],
+    run_b: str,
+    stats_b: list[TargetStats],
+    calls_b: list[dict[str, Any]],
     limit: int = 300,
 ) -> Comparison:
     a_by, b_by = {s.target: s for s in stats_a}, {s.target: s for s in stats_b}
@@ -537,11 +561,19 @@ def compare(
     for key in sorted(k for k in ka if k in kb):
         sa, sb = status_of(ka[key]), status_of(kb[key])
         if sa != sb:
-            changes.append({
-                "target": key[0], "suite": key[1], "prompt_id": key[2], "repeat": key[3],
-                "language": kb[key].get("language") or "", "topic": kb[key].get("topic") or "",
-                "prompt": kb[key].get("prompt") or "", "a": sa, "b": sb,
-            })
+            changes.append(
+                {
+                    "target": key[0],
+                    "suite": key[1],
+                    "prompt_id": key[2],
+                    "repeat": key[3],
+                    "language": kb[key].get("language") or "",
+                    "topic": kb[key].get("topic") or "",
+                    "prompt": kb[key].get("prompt") or "",
+                    "a": sa,
+                    "b": sb,
+                }
+            )
     return Comparison(run_a, run_b, metrics, changes[:limit], len(changes))
 
 
@@ -550,9 +582,24 @@ def compare(
 # --------------------------------------------------------------------------------------------------
 
 CALL_FIELDS = (
-    "prompt", "target", "repeat", "status", "answer", "reasoning", "reasoning_format",
-    "completion_tokens", "reasoning_tokens", "reasoning_estimated", "latency_s", "ttft_s", "tokens_per_s",
-    "cost_usd", "done_reason", "error", "evidence", "served_model",
+    "prompt",
+    "target",
+    "repeat",
+    "status",
+    "answer",
+    "reasoning",
+    "reasoning_format",
+    "completion_tokens",
+    "reasoning_tokens",
+    "reasoning_estimated",
+    "latency_s",
+    "ttft_s",
+    "tokens_per_s",
+    "cost_usd",
+    "done_reason",
+    "error",
+    "evidence",
+    "served_model",
 )
 PROMPT_FIELDS = ("run", "suite", "prompt_id", "category", "topic", "language", "text", "system")
 
@@ -590,22 +637,21 @@ def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """What a grader said, minus what says nothing (None, empty lists, False) and what the row already shows."""
     if not evidence:
         return None
-    out = {
-        k: v for k, v in evidence.items()
-        if k not in _EVIDENCE_SHOWN_ELSEWHERE and not _says_nothing(v)
-    }
+    out = {k: v for k, v in evidence.items() if k not in _EVIDENCE_SHOWN_ELSEWHERE and not _says_nothing(v)}
     if "why" in out:  # the grader's own one-line reason first
         out = {"why": out.pop("why"), **out}
     return out or None
 
 
-def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str], clean: Cleaner) -> dict[str, Any]:
+def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str]) -> dict[str, Any]:
     """All calls of all runs, compactly: interned labels and one row (a list) per prompt and per call.
 
     Calls were cleaned (text fixed, secrets redacted) by `clean_calls`; answers and reasoning are cut to
     MAX_TEXT_CHARS here.
     """
-    tables = {name: _Interner() for name in ("targets", "suites", "categories", "topics", "languages", "statuses")}
+    tables = {
+        name: _Interner() for name in ("targets", "suites", "categories", "topics", "languages", "statuses")
+    }
     for t in targets:
         tables["targets"](t)
     prompts: list[list[Any]] = []
@@ -616,37 +662,41 @@ def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str], clean
             key = (run_no, c["suite"], c["prompt_id"])
             if key not in prompt_index:
                 prompt_index[key] = len(prompts)
-                prompts.append([
-                    run_no,
-                    tables["suites"](c["suite"]),
-                    c["prompt_id"],
-                    tables["categories"](c.get("category") or ""),
-                    tables["topics"](c.get("topic") or ""),
-                    tables["languages"](c.get("language") or ""),
-                    truncate(c.get("prompt") or ""),
-                    c.get("system"),
-                ])
+                prompts.append(
+                    [
+                        run_no,
+                        tables["suites"](c["suite"]),
+                        c["prompt_id"],
+                        tables["categories"](c.get("category") or ""),
+                        tables["topics"](c.get("topic") or ""),
+                        tables["languages"](c.get("language") or ""),
+                        truncate(c.get("prompt") or ""),
+                        c.get("system"),
+                    ]
+                )
             reasoning = c.get("reasoning")
-            calls_out.append([
-                prompt_index[key],
-                tables["targets"](c["target"]),
-                c["repeat"],
-                tables["statuses"](status_of(c)),
-                truncate(c["answer"]) if c.get("answer") is not None else None,
-                truncate(reasoning) if reasoning is not None else None,
-                c.get("reasoning_format"),
-                c.get("completion_tokens"),
-                c.get("reasoning_tokens"),
-                1 if c.get("reasoning_tokens_estimated") else 0,
-                _num(c.get("latency_s"), 3),
-                _num(c.get("ttft_s"), 3),
-                _num(c.get("tokens_per_s"), 1),
-                _num(c.get("cost_usd"), 8),
-                c.get("done_reason"),
-                c.get("error"),
-                _evidence(c.get("evidence")),
-                c.get("served_model"),
-            ])
+            calls_out.append(
+                [
+                    prompt_index[key],
+                    tables["targets"](c["target"]),
+                    c["repeat"],
+                    tables["statuses"](status_of(c)),
+                    truncate(c["answer"]) if c.get("answer") is not None else None,
+                    truncate(reasoning) if reasoning is not None else None,
+                    c.get("reasoning_format"),
+                    c.get("completion_tokens"),
+                    c.get("reasoning_tokens"),
+                    1 if c.get("reasoning_tokens_estimated") else 0,
+                    _num(c.get("latency_s"), 3),
+                    _num(c.get("ttft_s"), 3),
+                    _num(c.get("tokens_per_s"), 1),
+                    _num(c.get("cost_usd"), 8),
+                    c.get("done_reason"),
+                    c.get("error"),
+                    _evidence(c.get("evidence")),
+                    c.get("served_model"),
+                ]
+            )
     return {
         "version": 1,
         "runs": [run_id for run_id, _ in runs],
@@ -659,9 +709,28 @@ def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str], clean
 
 
 _TEXT_COLUMNS = (
-    "target", "provider", "model", "suite", "prompt_id", "category", "topic", "language", "prompt", "system",
-    "answer", "reasoning", "reasoning_format", "done_reason", "served_model", "host", "error", "error_kind",
-    "outcome", "verdict", "system_fingerprint", "model_digest",
+    "target",
+    "provider",
+    "model",
+    "suite",
+    "prompt_id",
+    "category",
+    "topic",
+    "language",
+    "prompt",
+    "system",
+    "answer",
+    "reasoning",
+    "reasoning_format",
+    "done_reason",
+    "served_model",
+    "host",
+    "error",
+    "error_kind",
+    "outcome",
+    "verdict",
+    "system_fingerprint",
+    "model_digest",
 )
 
 

@@ -10,9 +10,12 @@ the one inline script and the one style sheet of the page (by their sha256), and
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -65,16 +68,25 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def fmt_num(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}" if isinstance(value, int | float) else str(value)
 
 
 def fmt_int(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
+    if value is None:
+        return "–"
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 
 def fmt_value(value: Any, kind: str) -> str:
-    return {"pct": fmt_pct, "usd": lambda v: fmt_usd(v, "–"), "sec": fmt_seconds, "num": fmt_num,
-            "int": fmt_int}[kind](value)
+    return {
+        "pct": fmt_pct,
+        "usd": lambda v: fmt_usd(v, "–"),
+        "sec": fmt_seconds,
+        "num": fmt_num,
+        "int": fmt_int,
+    }[kind](value)
 
 
 def fmt_delta(value: float | None, kind: str) -> str:
@@ -127,8 +139,13 @@ class Bar:
 
 
 def bar_chart(
-    bars: list[Bar], colour: str, axis_label: str, empty_text: str = "no data",
-    label_w: int = 230, bar_w: int = 330, text_w: int = 230,
+    bars: list[Bar],
+    colour: str,
+    axis_label: str,
+    empty_text: str = "no data",
+    label_w: int = 230,
+    bar_w: int = 330,
+    text_w: int = 230,
 ) -> Markup:
     """Horizontal bars, one per target, with the value written at the end of each bar (print-friendly)."""
     row_h = 40 if any(b.note for b in bars) else 30
@@ -137,8 +154,9 @@ def bar_chart(
     width = max(label_w + bar_w + text_w, int(label_w + notes * 6.3) + 10)
     label_chars = max(12, label_w // 7)
     height = top + row_h * len(bars) + 8
-    peak = max([b.value for b in bars if b.value is not None]
-               + [b.whisker[1] for b in bars if b.whisker] + [0.0])
+    peak = max(
+        [b.value for b in bars if b.value is not None] + [b.whisker[1] for b in bars if b.whisker] + [0.0]
+    )
     scale = (bar_w - 10) / peak if peak > 0 else 0
     out = [
         f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
@@ -203,29 +221,41 @@ def cost_chart(stats: list[D.TargetStats]) -> tuple[Markup, str]:
         projected = per * n if per is not None else None
         notes = []
         if spent.usd is not None:
-            notes.append(f"{fmt_usd(spent.usd)} for the {count} {'task' if with_tasks else 'call'}"
-                         f"{'s' if count != 1 else ''} run")
+            if with_tasks and s.task_prompts and s.task_prompts != count:
+                what = f"{count} task calls ({s.task_prompts} tasks, repeated)"
+            else:
+                what = f"{count} {'task' if with_tasks else 'call'}{'s' if count != 1 else ''}"
+            notes.append(f"{fmt_usd(spent.usd)} for the {what}")
             if with_tasks and s.tasks_graded:
                 solved = s.tasks_correct
-                notes.append(f"{solved}/{s.tasks_graded} checkable tasks solved"
-                             + (f", {fmt_usd(spent.usd / solved)} per solved task" if solved else ""))
+                notes.append(
+                    f"{solved}/{s.tasks_graded} checkable tasks solved"
+                    + (f", {fmt_usd(spent.usd / solved)} per solved task" if solved else "")
+                )
             if spent.unpriced:
                 notes.append(f"{spent.unpriced} call{'s' if spent.unpriced != 1 else ''} unpriced")
             source = SOURCE_NOTES.get(s.cost_source or "", s.cost_source or "")
             if source:
                 notes.append(source)
-        bars.append(Bar(
-            label=s.target,
-            value=projected,
-            text=(f"{fmt_usd(projected)} per {n:,} {'tasks' if with_tasks else 'calls'}"
-                  if projected is not None else "unpriced"),
-            note=" · ".join(notes) if notes else ("no price known for this model" if count else "no calls"),
-            title=s.target,
-        ))
+        bars.append(
+            Bar(
+                label=s.target,
+                value=projected,
+                text=(
+                    f"{fmt_usd(projected)} per {n:,} {'tasks' if with_tasks else 'calls'}"
+                    if projected is not None
+                    else ("unpriced" if count else "not run")
+                ),
+                note=" · ".join(notes)
+                if notes
+                else ("no price known for this model" if count else "no calls"),
+                title=s.target,
+            )
+        )
     caption = (
         f"Cost of the cost-suite tasks per target, projected to {n:,} tasks (mean cost per task × {n:,})."
-        if with_tasks else
-        f"No cost-suite tasks in this run: mean cost per call across all prompts, projected to {n:,} calls."
+        if with_tasks
+        else f"No cost-suite tasks in this run: mean cost per call across all prompts, projected to {n:,} calls."
     )
     priced = [b.value for b in bars if b.value]
     if len(priced) >= 2 and min(priced) > 0:
@@ -235,22 +265,49 @@ def cost_chart(stats: list[D.TargetStats]) -> tuple[Markup, str]:
 
 def speed_charts(stats: list[D.TargetStats]) -> tuple[Markup, Markup]:
     tps = [
-        Bar(s.target, s.tokens_per_s, f"{fmt_num(s.tokens_per_s)} tok/s", whisker=s.tokens_per_s_iqr,
+        Bar(
+            s.target,
+            s.tokens_per_s,
+            f"{fmt_num(s.tokens_per_s)} tok/s",
+            whisker=s.tokens_per_s_iqr,
             title=f"{s.target}: median {fmt_num(s.tokens_per_s)} tokens/s"
-            + (f", interquartile {fmt_num(s.tokens_per_s_iqr[0])}–{fmt_num(s.tokens_per_s_iqr[1])}"
-               if s.tokens_per_s_iqr else ""))
+            + (
+                f", interquartile {fmt_num(s.tokens_per_s_iqr[0])}–{fmt_num(s.tokens_per_s_iqr[1])}"
+                if s.tokens_per_s_iqr
+                else ""
+            ),
+        )
         for s in stats
     ]
     ttft = [
-        Bar(s.target, s.ttft_s, fmt_seconds(s.ttft_s), whisker=s.ttft_iqr,
-            title=f"{s.target}: median time to first token {fmt_seconds(s.ttft_s)}")
+        Bar(
+            s.target,
+            s.ttft_s,
+            fmt_seconds(s.ttft_s),
+            whisker=s.ttft_iqr,
+            title=f"{s.target}: median time to first token {fmt_seconds(s.ttft_s)}",
+        )
         for s in stats
     ]
     return (
-        bar_chart(tps, "#3366bb", "median tokens/s (whisker: interquartile range)", "not measured",
-                  label_w=200, bar_w=260, text_w=110),
-        bar_chart(ttft, "#c77d12", "median time to first token (whisker: interquartile range)", "not measured",
-                  label_w=200, bar_w=260, text_w=110),
+        bar_chart(
+            tps,
+            "#3366bb",
+            "median tokens/s (whisker: interquartile range)",
+            "not measured",
+            label_w=200,
+            bar_w=260,
+            text_w=110,
+        ),
+        bar_chart(
+            ttft,
+            "#c77d12",
+            "median time to first token (whisker: interquartile range)",
+            "not measured",
+            label_w=200,
+            bar_w=260,
+            text_w=110,
+        ),
     )
 
 
@@ -275,15 +332,21 @@ class RunView:
     calls: list[dict[str, Any]] = field(repr=False, default_factory=list)
     prices: dict[str, Any] = field(default_factory=dict)
     local_costs: list[str] = field(default_factory=list)
+    suites: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _most_common(values: list[Any]) -> Any:
-    values = [v for v in values if v]
-    return max(set(values), key=values.count) if values else None
+    counts = Counter(v for v in values if v)
+    return counts.most_common(1)[0][0] if counts else None
 
 
-def _target_rows(meta: dict[str, Any], plan: dict[str, Any], calls: list[dict[str, Any]], order: list[str],
-                 clean: D.Cleaner) -> list[dict[str, Any]]:
+def _target_rows(
+    meta: dict[str, Any],
+    plan: dict[str, Any],
+    calls: list[dict[str, Any]],
+    order: list[str],
+    clean: D.Cleaner,
+) -> list[dict[str, Any]]:
     specs = {t.get("name"): t for t in plan.get("targets") or [] if isinstance(t, dict)}
     rows = []
     for name in order:
@@ -292,26 +355,34 @@ def _target_rows(meta: dict[str, Any], plan: dict[str, Any], calls: list[dict[st
         ident = clean.tree(stored.get("identity") or {})
         mine = [c for c in calls if c["target"] == name]
         params = spec.get("params") if isinstance(spec.get("params"), dict) else {}
-        rows.append({
-            "name": name,
-            "provider": spec.get("provider") or stored.get("provider") or (mine[0]["provider"] if mine else ""),
-            "model": spec.get("model") or stored.get("model") or (mine[0]["model"] if mine else ""),
-            "digest": ident.get("digest") or _most_common([c.get("model_digest") for c in mine]),
-            "quantization": ident.get("quantization"),
-            "size": " ".join(str(x) for x in (ident.get("family"), ident.get("parameter_size")) if x),
-            "context_length": ident.get("context_length"),
-            "served_model": ident.get("served_model") or _most_common([c.get("served_model") for c in mine]),
-            "fingerprint": ident.get("system_fingerprint") or _most_common([c.get("system_fingerprint") for c in mine]),
-            "host": ident.get("host") or _most_common([c.get("host") for c in mine]) or spec.get("base_url"),
-            "server_version": ident.get("server_version"),
-            "params": {k: v for k, v in params.items() if v is not None},
-        })
+        rows.append(
+            {
+                "name": name,
+                "provider": spec.get("provider")
+                or stored.get("provider")
+                or (mine[0]["provider"] if mine else ""),
+                "model": spec.get("model") or stored.get("model") or (mine[0]["model"] if mine else ""),
+                "digest": ident.get("digest") or _most_common([c.get("model_digest") for c in mine]),
+                "quantization": ident.get("quantization"),
+                "size": " ".join(str(x) for x in (ident.get("family"), ident.get("parameter_size")) if x),
+                "context_length": ident.get("context_length"),
+                "served_model": ident.get("served_model")
+                or _most_common([c.get("served_model") for c in mine]),
+                "fingerprint": ident.get("system_fingerprint")
+                or _most_common([c.get("system_fingerprint") for c in mine]),
+                "host": ident.get("host")
+                or _most_common([c.get("host") for c in mine])
+                or spec.get("base_url"),
+                "server_version": ident.get("server_version"),
+                "params": {k: v for k, v in params.items() if v is not None},
+            }
+        )
     return rows
 
 
 def _run_view(store: Store, run_id: str, label: str, clean: D.Cleaner) -> RunView:
     meta = D.read_run_meta(store, run_id)
-    plan = meta["plan"] if isinstance(meta["plan"], dict) else {}
+    plan = clean.tree(meta["plan"]) if isinstance(meta["plan"], dict) else {}
     calls = D.clean_calls(D.read_calls(store, run_id), clean)
     order = D.target_order(plan, calls)
     stats = D.leaderboard(calls, order)
@@ -320,21 +391,39 @@ def _run_view(store: Store, run_id: str, label: str, clean: D.Cleaner) -> RunVie
     cost_desc = plan.get("cost") if isinstance(plan.get("cost"), dict) else {}
     prices = plan.get("prices") or cost_desc.get("prices") or {}
     local = cost_desc.get("local") if isinstance(cost_desc.get("local"), dict) else {}
-    statements = sorted({
-        f"{name}: {v.get('statement')}" if len(local) > 1 and len({x.get("statement") for x in local.values()
-                                                                     if isinstance(x, dict)}) > 1
-        else str(v.get("statement"))
-        for name, v in local.items() if isinstance(v, dict) and v.get("statement")
-    })
-    public_meta = {k: clean.text(v) if isinstance(v, str) else v for k, v in meta.items()
-                   if k in ("created_at", "finished_at", "status", "llmbench_version", "planned", "hostname")}
+    said = {
+        name: str(v["statement"]) for name, v in local.items() if isinstance(v, dict) and v.get("statement")
+    }
+    if len(set(said.values())) == 1:
+        statements = list(set(said.values()))
+    else:  # different cost models per target: say which is which
+        statements = [f"{name}: {statement}" for name, statement in sorted(said.items())]
+    public_meta = {
+        k: clean.text(v) if isinstance(v, str) else v
+        for k, v in meta.items()
+        if k in ("created_at", "finished_at", "status", "llmbench_version", "planned", "hostname")
+    }
     return RunView(
-        label=label, run_id=clean.text(run_id) or "", meta=public_meta, plan=clean.tree(plan),
-        targets=_target_rows(meta, plan, calls, order, clean), stats=stats, heat=D.heatmap(calls, order),
-        cost_svg=cost_svg, cost_caption=cost_caption, tps_svg=tps_svg, ttft_svg=ttft_svg, calls=calls,
+        label=label,
+        run_id=clean.text(run_id) or "",
+        meta=public_meta,
+        plan=plan,
+        targets=_target_rows(meta, plan, calls, order, clean),
+        stats=stats,
+        heat=D.heatmap(calls, order),
+        cost_svg=cost_svg,
+        cost_caption=cost_caption,
+        tps_svg=tps_svg,
+        ttft_svg=ttft_svg,
+        calls=calls,
         prices=clean.tree(prices) if isinstance(prices, dict) else {"description": clean.text(prices)},
         local_costs=[clean.text(s) or "" for s in statements],
+        suites=[clean.tree(x) for x in _as_list(plan.get("suites")) if isinstance(x, dict)],
     )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _when(value: str | None) -> str:
@@ -362,12 +451,39 @@ def _duration(start: str | None, end: str | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+_SCRIPT_ESCAPES = (
+    ("&", "\\u0026"),
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_for_script(value: Any) -> Markup:
     """JSON that is safe inside <script type="application/json">: no `<`, `>`, `&`, U+2028/2029 left raw."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    text = (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    for char, escaped in _SCRIPT_ESCAPES:
+        if char in text:  # (each replace copies the whole text: skip the ones that are not needed)
+            text = text.replace(char, escaped)
     return Markup(text)
+
+
+COMPRESS_ABOVE = 1_000_000
+"""Per-call data larger than this many bytes of JSON goes in the page gzip-compressed (base64), which the page
+unpacks with the browser's own DecompressionStream: a 1,000-call report stays well under 2 MB and a 20,000-call
+one opens quickly. Smaller data stays plain, readable JSON."""
+
+
+def data_block(value: Any) -> tuple[Markup, str]:
+    """The page's data element content and its encoding ("json" or "gzip+base64")."""
+    text = json_for_script(value)
+    if len(text) <= COMPRESS_ABOVE:  # characters: close enough to bytes for a threshold
+        return text, "json"
+    packed = gzip.compress(str(text).encode("utf-8", "replace"), compresslevel=6, mtime=0)
+    del text
+    return Markup(base64.b64encode(packed).decode("ascii")), "gzip+base64"
 
 
 def _csp_hash(text: str) -> str:
@@ -385,21 +501,37 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=fmt_pct, usd=fmt_usd, sec=fmt_seconds, num=fmt_num, int=fmt_int, glyph=interval_glyph,
-                       value=fmt_value, delta=fmt_delta, duration=_duration, when=_when)
+    env.filters.update(
+        pct=fmt_pct,
+        usd=fmt_usd,
+        sec=fmt_seconds,
+        num=fmt_num,
+        int=fmt_int,
+        glyph=interval_glyph,
+        value=fmt_value,
+        delta=fmt_delta,
+        duration=_duration,
+        when=_when,
+    )
     return env
+
+
+def _cleaner(store: Store, run_ids: list[str]) -> D.Cleaner:
+    """Redacts the values of secret-looking environment variables and of every target's `api_key_env`."""
+    names = []
+    for run_id in run_ids:
+        try:
+            plan = store.run_plan(run_id)
+        except Exception:  # noqa: BLE001 - read_run_meta reports a missing or broken run properly
+            continue
+        targets = plan.get("targets") if isinstance(plan, dict) else None
+        names += [t.get("api_key_env") for t in targets or [] if isinstance(t, dict)]
+    return D.Cleaner(D.env_secrets(n for n in names if isinstance(n, str)))
 
 
 def render_report(store: Store, run_ids: list[str]) -> str:
     """The whole report as one HTML string. Reads the database only (never calls a model server)."""
-    plans = []
-    for run_id in run_ids:
-        try:
-            plans.append(store.run_plan(run_id))
-        except Exception:  # noqa: BLE001 - read_run_meta reports a missing run properly below
-            plans.append({})
-    key_envs = [t.get("api_key_env") for p in plans for t in (p.get("targets") or []) if isinstance(t, dict)]
-    clean = D.Cleaner(D.env_secrets(k for k in key_envs if isinstance(k, str)))
+    clean = _cleaner(store, run_ids)
     labels = [chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i in range(len(run_ids))]
     runs = [_run_view(store, run_id, label, clean) for run_id, label in zip(run_ids, labels, strict=True)]
 
@@ -409,29 +541,38 @@ def render_report(store: Store, run_ids: list[str]) -> str:
     comparisons = [
         D.compare(runs[0].run_id, runs[0].stats, runs[0].calls, r.run_id, r.stats, r.calls) for r in runs[1:]
     ]
-    data = D.blob([(r.run_id, r.calls) for r in runs], targets, clean)
+    data = D.blob([(r.run_id, r.calls) for r in runs], targets)
     for r in runs:
         r.calls = []  # free them: from here on the page model is all we need
+    n_calls = len(data["calls"])
+    data_text, encoding = data_block(data)
+    del data
     script, style = _asset("report.js"), _asset("report.css")
     csp = (
         f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
         "base-uri 'none'; form-action 'none'"
     )
-    html = _env().get_template("report.html.j2").render(
-        runs=runs,
-        comparisons=comparisons,
-        labels={r.run_id: r.label for r in runs},
-        multi=len(runs) > 1,
-        version=__version__,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        data_json=json_for_script(data),
-        script=Markup(script),
-        style=Markup(style),
-        csp=csp,
-        n_calls=len(data["calls"]),
-        projected=D.PROJECTED_TASKS,
+    html = (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            runs=runs,
+            comparisons=comparisons,
+            labels={r.run_id: r.label for r in runs},
+            multi=len(runs) > 1,
+            version=__version__,
+            generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            data_json=data_text,
+            data_encoding=encoding,
+            script=Markup(script),
+            style=Markup(style),
+            csp=csp,
+            n_calls=n_calls,
+            projected=D.PROJECTED_TASKS,
+        )
     )
-    return D.fix_text(html)
+    # Every piece was cleaned already; this is the last guard before the file is written as UTF-8.
+    return D.fix_text(html) if _SURROGATE.search(html) else html
 
 
 def write_report(store: Store, run_ids: list[str], path: Path) -> Path:
@@ -454,10 +595,9 @@ def _md_cell(text: str) -> str:
 
 def summary_markdown(store: Store, run_id: str) -> str:
     """A short markdown table per target: accuracy, refusal rate, cost per task, tokens/s."""
-    plan = store.run_plan(run_id)
-    key_envs = [t.get("api_key_env") for t in plan.get("targets") or [] if isinstance(t, dict)]
-    clean = D.Cleaner(D.env_secrets(k for k in key_envs if isinstance(k, str)))
+    clean = _cleaner(store, [run_id])
     meta = D.read_run_meta(store, run_id)
+    plan = clean.tree(meta["plan"]) if isinstance(meta["plan"], dict) else {}
     calls = D.clean_calls(D.read_calls(store, run_id), clean)
     stats = D.leaderboard(calls, D.target_order(plan, calls))
 
