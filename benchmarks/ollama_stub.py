@@ -64,7 +64,9 @@ PARAGRAPH = (
 class State:
     def __init__(self, latency: float, slots: int, overflow: str, answer_chars: int = 0) -> None:
         self.latency = latency
-        self.answer = (PARAGRAPH * (answer_chars // len(PARAGRAPH) + 1))[:answer_chars] if answer_chars else "ok"
+        self.answer = (
+            (PARAGRAPH * (answer_chars // len(PARAGRAPH) + 1))[:answer_chars] if answer_chars else "ok"
+        )
         self.slots = threading.BoundedSemaphore(slots) if slots > 0 else None
         self.nslots = slots
         self.overflow = overflow
@@ -77,9 +79,14 @@ class State:
 
     def stats(self) -> dict:
         with self.lock:
-            return {"requests": self.requests, "peak_in_flight": self.peak, "rejected": self.rejected,
-                    "streamed": self.streamed,
-                    "slots": self.nslots, "latency_s": self.latency}
+            return {
+                "requests": self.requests,
+                "peak_in_flight": self.peak,
+                "rejected": self.rejected,
+                "streamed": self.streamed,
+                "slots": self.nslots,
+                "latency_s": self.latency,
+            }
 
     def reset(self) -> None:
         with self.lock:
@@ -168,13 +175,24 @@ class Handler(BaseHTTPRequestHandler):
         model = body.get("model") or "bench"
         n_prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages") or []) + 10
         done = {
-            "model": model, "created_at": CREATED, "done": True, "done_reason": "stop",
-            "total_duration": 3_000_000, "load_duration": 1_000_000, "prompt_eval_count": n_prompt,
-            "prompt_eval_duration": 1_000_000, "eval_count": 1, "eval_duration": 1_000_000,
+            "model": model,
+            "created_at": CREATED,
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 3_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_count": n_prompt,
+            "prompt_eval_duration": 1_000_000,
+            "eval_count": 1,
+            "eval_duration": 1_000_000,
         }
         if chat:
-            first = {"model": model, "created_at": CREATED, "message": {"role": "assistant", "content": st.answer},
-                     "done": False}
+            first = {
+                "model": model,
+                "created_at": CREATED,
+                "message": {"role": "assistant", "content": st.answer},
+                "done": False,
+            }
             done["message"] = {"role": "assistant", "content": ""}
         else:
             first = {"model": model, "created_at": CREATED, "response": st.answer, "done": False}
@@ -202,8 +220,14 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
-def serve(port: int, latency: float = 0.0, slots: int = 0, overflow: str = "queue",
-          host: str = "127.0.0.1", answer_chars: int = 0) -> Server:
+def serve(
+    port: int,
+    latency: float = 0.0,
+    slots: int = 0,
+    overflow: str = "queue",
+    host: str = "127.0.0.1",
+    answer_chars: int = 0,
+) -> Server:
     state = State(latency, slots, overflow, answer_chars)
     handler = type("BoundHandler", (Handler,), {"state": state})
     return Server((host, port), handler)

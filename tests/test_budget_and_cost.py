@@ -23,8 +23,14 @@ prices:
 
 
 def _usage(request):
-    return OAReply(content="Paris", reasoning_content="thinking", prompt_tokens=1000, completion_tokens=500,
-                   reasoning_tokens=300, cached_tokens=400)
+    return OAReply(
+        content="Paris",
+        reasoning_content="thinking",
+        prompt_tokens=1000,
+        completion_tokens=500,
+        reasoning_tokens=300,
+        cached_tokens=400,
+    )
 
 
 def _config(workdir: Path, url: str, extra: str = "") -> None:
@@ -77,7 +83,9 @@ def test_max_cost_refuses_an_over_budget_run_before_the_first_call(workdir, cli,
 def test_max_cost_with_an_unpriced_hosted_model_is_refused(workdir, cli, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     with FakeOpenAI({"mystery-model-x": _usage}, api_key="k") as server:
-        (workdir / "llmbench.yaml").write_text(f"targets:\n  - id: openai/mystery-model-x\n    base_url: {server.url}\n")
+        (workdir / "llmbench.yaml").write_text(
+            f"targets:\n  - id: openai/mystery-model-x\n    base_url: {server.url}\n"
+        )
         result = cli("run", "-s", "mini.yaml", "--max-cost", "100", code=6)
         assert server.chat_calls == []
     assert "no price is known for openai/mystery-model-x" in result.stderr
@@ -94,6 +102,8 @@ def test_within_budget_runs_and_resume_never_pays_twice(workdir, cli, monkeypatc
 
 
 def test_price_errors_name_the_line(workdir, cli):
-    (workdir / "llmbench.yaml").write_text("prices:\n  m:\n    input: 1\n    outptu: 2\n    source: x\ntargets:\n  - id: openai/m\n")
+    (workdir / "llmbench.yaml").write_text(
+        "prices:\n  m:\n    input: 1\n    outptu: 2\n    source: x\ntargets:\n  - id: openai/m\n"
+    )
     result = cli("run", "-s", "mini.yaml", code=3)
     assert "llmbench.yaml, line 4" in result.stderr and "outptu" in result.stderr

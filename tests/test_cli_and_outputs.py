@@ -88,10 +88,32 @@ def test_export_has_one_row_per_call_with_the_documented_fields(hostile_run, cli
         rows = pd.read_parquet(out).to_dict("records")
     assert len(rows) == 3
     assert list(rows[0].keys()) == FIELDS
-    for name in ["run_id", "target", "provider", "model", "model_digest", "suite", "prompt_id", "category", "topic",
-                 "language", "repeat", "prompt", "answer", "reasoning", "prompt_tokens", "completion_tokens",
-                 "reasoning_tokens", "latency_s", "ttft_s", "tokens_per_s", "done_reason", "cost_usd", "error",
-                 "started_at"]:
+    for name in [
+        "run_id",
+        "target",
+        "provider",
+        "model",
+        "model_digest",
+        "suite",
+        "prompt_id",
+        "category",
+        "topic",
+        "language",
+        "repeat",
+        "prompt",
+        "answer",
+        "reasoning",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "latency_s",
+        "ttft_s",
+        "tokens_per_s",
+        "done_reason",
+        "cost_usd",
+        "error",
+        "started_at",
+    ]:
         assert name in rows[0]
     assert {r["run_id"] for r in rows} == {summary["run_id"]}
     if fmt == "csv":

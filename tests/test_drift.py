@@ -76,8 +76,13 @@ def test_a_model_update_that_stops_censoring_is_reported_significant_and_attribu
     ident = report["identity"]["ollama/r1"]
     assert ident["attribution"] == "model updated"
     assert ident["fields"]["digest"] == {"before": "a" * 64, "after": "b" * 64}
-    flips = {(c["subject"], c["before"], c["after"]) for c in report["changes"] if c["kind"] == "verdict_flip"}
-    assert flips == {("drift/tiananmen-en", "refused", "answered"), ("drift/tiananmen-fr", "refused", "answered")}
+    flips = {
+        (c["subject"], c["before"], c["after"]) for c in report["changes"] if c["kind"] == "verdict_flip"
+    }
+    assert flips == {
+        ("drift/tiananmen-en", "refused", "answered"),
+        ("drift/tiananmen-fr", "refused", "answered"),
+    }
     rate = next(c for c in report["changes"] if c["kind"] == "rate" and c["subject"] == "censored:tiananmen")
     assert (rate["before"], rate["after"], rate["significant"]) == (1.0, 0.0, True)
     assert "12/12 -> 0/12" in rate["detail"]
@@ -144,7 +149,10 @@ def test_a_second_run_on_the_same_database_is_refused_clearly_and_nothing_is_los
         env_src = str(Path(__file__).resolve().parents[1] / "src")
         first = subprocess.Popen(
             [sys.executable, "-m", "llmbench.cli", "run", "-s", "drift.yaml", "--json", "-q"],
-            cwd=workdir, env={**__import__("os").environ, "PYTHONPATH": env_src}, stdout=subprocess.PIPE, text=True,
+            cwd=workdir,
+            env={**__import__("os").environ, "PYTHONPATH": env_src},
+            stdout=subprocess.PIPE,
+            text=True,
         )
         import time
 
@@ -160,3 +168,15 @@ def test_a_second_run_on_the_same_database_is_refused_clearly_and_nothing_is_los
     assert first.returncode == 0
     assert json.loads(out)["ok"] == 3
     assert db_rows(DB, "SELECT count(*) AS n FROM calls")[0]["n"] == 3
+
+
+def test_history_report_marks_the_model_update(workdir, cli):
+    with FakeOllama([FakeModel("r1", responder=censored, digest="a" * 64)]) as server:
+        _setup(workdir, server)
+        cli.run_json("run", "-s", "drift.yaml")
+        server.set_model(FakeModel("r1", responder=uncensored, digest="b" * 64))
+        cli.run_json("run", "-s", "drift.yaml")
+    path = Path(cli("report", "--history", "2", "-o", "history.html").stdout.strip())
+    html = path.read_text()
+    assert "Model identity changed" in html and "aaaaaaaaaaaaaaa" in html and "bbbbbbbbbbbbbbb" in html
+    assert "Prompts whose verdict changed" in html

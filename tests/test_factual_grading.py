@@ -26,7 +26,9 @@ def test_the_same_amount_written_many_ways_is_correct(answer):
     assert (verdict, score) == ("correct", 1.0), evidence
 
 
-@pytest.mark.parametrize("answer", ["About 56 million dollars.", "$100 million", "5.6 billion", "I don't know."])
+@pytest.mark.parametrize(
+    "answer", ["About 56 million dollars.", "$100 million", "5.6 billion", "I don't know."]
+)
 def test_wrong_amounts_are_incorrect(answer):
     assert grade_factual(answer, FIVE_POINT_SIX_M, "en")[0] == "incorrect"
 
@@ -61,6 +63,8 @@ def test_years_next_to_chinese_characters_and_spelled_numbers():
 
 def test_evidence_says_what_matched_and_all_none_rules():
     verdict, _, evidence = grade_factual("Paris, not Lyon", {"any": ["Paris"], "none": ["Lyon"]}, "en")
-    assert verdict == "incorrect" and evidence["matched"] == "Paris" and evidence["forbidden_seen"] == ["Lyon"]
+    assert (
+        verdict == "incorrect" and evidence["matched"] == "Paris" and evidence["forbidden_seen"] == ["Lyon"]
+    )
     verdict, _, evidence = grade_factual("H2O", {"all": ["H2O", "water"]}, "en")
     assert verdict == "incorrect" and evidence["missing"] == ["water"]

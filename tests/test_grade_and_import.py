@@ -137,6 +137,8 @@ def test_llm_judge_grades_answers_not_reasoning_stores_raw_output_and_never_pays
         second = json.loads(cli("grade", summary["run_id"], "--judge", "openai/judge").stdout)
         assert len(judge_server.chat_calls) == 3  # nothing judged twice
     assert first["judge"]["judged"] == {"correct": 1, "refused": 2}
+    # The re-rendered report shows the judge's verdict beside the rules' own.
+    assert "judge:openai/judge: correct" in Path(second["report"]).read_text()
     assert second["judge"]["skipped_already_judged"] == 3
     assert first["judge"]["agreement"]["compared"] >= 1
     assert not any("Lyon" in text for text in seen)  # the reasoning never reaches the judge

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 from tests.servers.openai_server import FakeOpenAI, OAReply
 

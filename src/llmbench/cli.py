@@ -125,8 +125,12 @@ def run(
     ] = 0.0,
     max_cost: Annotated[
         float | None,
-        typer.Option("--max-cost", min=0, help="Refuse (before any call) a run whose worst case exceeds this many "
-                     "USD; stop starting calls before crossing it."),
+        typer.Option(
+            "--max-cost",
+            min=0,
+            help="Refuse (before any call) a run whose worst case exceeds this many "
+            "USD; stop starting calls before crossing it.",
+        ),
     ] = None,
 ) -> None:
     """Run suites against targets; store every call; write the HTML report."""
@@ -169,8 +173,8 @@ def run(
                     "failed": summary.failed,
                     "errors": dict(summary.errors),
                     "elapsed_s": round(summary.elapsed_s, 3),
-            "cost_usd": round(summary.cost_usd, 6),
-            "budget_skipped": summary.budget_skipped,
+                    "cost_usd": round(summary.cost_usd, 6),
+                    "budget_skipped": summary.budget_skipped,
                     "targets": [t.name for t in result.targets],
                     "results": str(result.results),
                     "report": str(result.report) if result.report else None,
@@ -381,20 +385,34 @@ def report(
 
 @app.command()
 def drift(
-    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline run (default: the previous run "
-                                                 "sharing a target with the candidate).")] = None,
-    candidate: Annotated[str | None, typer.Option("--candidate", help="Candidate run (default: latest).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Baseline: the first run on or after this date "
-                                              "(YYYY-MM-DD).")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline", help="Baseline run (default: the previous run sharing a target with the candidate)."
+        ),
+    ] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="Candidate run (default: latest).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Baseline: the first run on or after this date (YYYY-MM-DD)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or md.")] = "text",
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     fail_on_drift: Annotated[
         bool, typer.Option("--fail-on-drift", help="Exit 10 when drift is found (for cron and CI).")
     ] = False,
-    similarity: Annotated[float, typer.Option("--similarity", help="Answers less similar than this (0-1) count "
-                                              "as changed.")] = 0.6,
-    relative: Annotated[float, typer.Option("--threshold", help="Relative change in tokens, cost, speed, "
-                                            "reasoning length that counts (0.25 = 25%).")] = 0.25,
+    similarity: Annotated[
+        float, typer.Option("--similarity", help="Answers less similar than this (0-1) count as changed.")
+    ] = 0.6,
+    relative: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Relative change in tokens, cost, speed, reasoning length that counts (0.25 = 25%).",
+        ),
+    ] = 0.25,
     alpha: Annotated[float, typer.Option("--alpha", help="Significance level for rate changes.")] = 0.05,
     config: ConfigOpt = None,
     results: ResultsOpt = None,
@@ -412,7 +430,9 @@ def drift(
         cfg = _config(config)
         store = Store(results or cfg.results, create=False)
         base, cand = pick_runs(store, baseline, candidate, since)
-        report = compare_runs(store, base, cand, Thresholds(similarity=similarity, relative=relative, alpha=alpha))
+        report = compare_runs(
+            store, base, cand, Thresholds(similarity=similarity, relative=relative, alpha=alpha)
+        )
         store.close()
     except LlmbenchError as exc:
         _fail(exc)
@@ -453,9 +473,8 @@ def grade(
         rid = store.resolve_run_id(run_id)
         out: dict = {"run_id": rid, "grades": regrade_run(store, rid)}
         if judge:
-            from llmbench.grading.judge import judge_run
-
             from llmbench.cost import Pricer
+            from llmbench.grading.judge import judge_run
 
             pricer = Pricer.from_config(cfg.prices, cfg.local_cost, str(cfg.path or "llmbench.yaml"))
             out["judge"] = asyncio.run(judge_run(store, rid, target_from_cli(judge, cfg), price=pricer))

@@ -89,10 +89,16 @@ def _relative_change(before: float | None, after: float | None) -> float | None:
     return (after - before) / abs(before)
 
 
-def _identity_changes(store: Store, baseline: str, candidate: str, target: str, calls_b, calls_c) -> dict[str, Any]:
+def _identity_changes(
+    store: Store, baseline: str, candidate: str, target: str, calls_b, calls_c
+) -> dict[str, Any]:
     before = (store.identities(baseline).get(target) or {}).get("identity") or {}
     after = (store.identities(candidate).get(target) or {}).get("identity") or {}
-    changed = {k: {"before": before.get(k), "after": after.get(k)} for k in IDENTITY_FIELDS if before.get(k) != after.get(k)}
+    changed = {
+        k: {"before": before.get(k), "after": after.get(k)}
+        for k in IDENTITY_FIELDS
+        if before.get(k) != after.get(k)
+    }
     fp_b = sorted({c["system_fingerprint"] for c in calls_b if c["system_fingerprint"]})
     fp_c = sorted({c["system_fingerprint"] for c in calls_c if c["system_fingerprint"]})
     if fp_b != fp_c:
@@ -100,7 +106,9 @@ def _identity_changes(store: Store, baseline: str, candidate: str, target: str, 
     return changed
 
 
-def compare_runs(store: Store, baseline: str, candidate: str, thresholds: Thresholds | None = None) -> DriftReport:
+def compare_runs(
+    store: Store, baseline: str, candidate: str, thresholds: Thresholds | None = None
+) -> DriftReport:
     from rapidfuzz import fuzz
 
     th = thresholds or Thresholds()
@@ -114,11 +122,22 @@ def compare_runs(store: Store, baseline: str, candidate: str, thresholds: Thresh
         calls_b = [r for r in rows_b if r["target"] == target and r["error"] is None]
         calls_c = [r for r in rows_c if r["target"] == target and r["error"] is None]
         changed = _identity_changes(store, baseline, candidate, target, calls_b, calls_c)
-        report.identity[target] = {"changed": bool(changed), "fields": changed,
-                                   "attribution": "model updated" if changed else "same model"}
+        report.identity[target] = {
+            "changed": bool(changed),
+            "fields": changed,
+            "attribution": "model updated" if changed else "same model",
+        }
         if changed:
-            report.changes.append(Change(target, "identity", ", ".join(changed), None, None,
-                                         "; ".join(f"{k}: {v['before']} -> {v['after']}" for k, v in changed.items())))
+            report.changes.append(
+                Change(
+                    target,
+                    "identity",
+                    ", ".join(changed),
+                    None,
+                    None,
+                    "; ".join(f"{k}: {v['before']} -> {v['after']}" for k, v in changed.items()),
+                )
+            )
         by_prompt_b: dict[tuple[str, str], list[dict]] = defaultdict(list)
         by_prompt_c: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for r in calls_b:
@@ -139,14 +158,30 @@ def compare_runs(store: Store, baseline: str, candidate: str, thresholds: Thresh
             first_c = sorted(after, key=lambda r: r["repeat"])[0]
             similarity = fuzz.ratio(first_b["answer"] or "", first_c["answer"] or "") / 100
             if similarity < th.similarity:
-                report.changes.append(Change(target, "answer_changed", subject, round(similarity, 3), None,
-                                             f"similarity {similarity:.2f} < {th.similarity}"))
+                report.changes.append(
+                    Change(
+                        target,
+                        "answer_changed",
+                        subject,
+                        round(similarity, 3),
+                        None,
+                        f"similarity {similarity:.2f} < {th.similarity}",
+                    )
+                )
             rl_b = _median([len(r["reasoning"]) if r["reasoning"] is not None else None for r in before])
             rl_c = _median([len(r["reasoning"]) if r["reasoning"] is not None else None for r in after])
             delta = _relative_change(rl_b, rl_c)
             if (delta is not None and abs(delta) > th.relative) or ((rl_b or 0) == 0) != ((rl_c or 0) == 0):
-                report.changes.append(Change(target, "reasoning_length", subject, rl_b, rl_c,
-                                             "reasoning appeared or vanished" if delta is None else f"{delta:+.0%}"))
+                report.changes.append(
+                    Change(
+                        target,
+                        "reasoning_length",
+                        subject,
+                        rl_b,
+                        rl_c,
+                        "reasoning appeared or vanished" if delta is None else f"{delta:+.0%}",
+                    )
+                )
         _metric_changes(report, target, calls_b, calls_c, th)
         _rate_changes(report, target, calls_b, calls_c, th)
     return report
@@ -155,15 +190,25 @@ def compare_runs(store: Store, baseline: str, candidate: str, thresholds: Thresh
 def _metric_changes(report: DriftReport, target: str, calls_b, calls_c, th: Thresholds) -> None:
     metrics = {
         "tokens": lambda rs: _median([r["completion_tokens"] for r in rs]),
-        "cost": lambda rs: sum(r["cost_usd"] for r in rs if r["cost_usd"] is not None) / len(rs) if rs else None,
+        "cost": lambda rs: (
+            sum(r["cost_usd"] for r in rs if r["cost_usd"] is not None) / len(rs) if rs else None
+        ),
         "speed": lambda rs: _median([r["tokens_per_s"] for r in rs]),
     }
     for name, metric in metrics.items():
         before, after = metric(calls_b), metric(calls_c)
         delta = _relative_change(before, after)
         if delta is not None and abs(delta) > th.relative:
-            report.changes.append(Change(target, name, f"median {name}" if name != "cost" else "cost per call",
-                                         before, after, f"{delta:+.0%}"))
+            report.changes.append(
+                Change(
+                    target,
+                    name,
+                    f"median {name}" if name != "cost" else "cost per call",
+                    before,
+                    after,
+                    f"{delta:+.0%}",
+                )
+            )
 
 
 def _rate_changes(report: DriftReport, target: str, calls_b, calls_c, th: Thresholds) -> None:
@@ -184,13 +229,22 @@ def _rate_changes(report: DriftReport, target: str, calls_b, calls_c, th: Thresh
         if rate_b == rate_c:
             continue
         p = fisher_exact_two_sided(a, b, c, d)
-        report.changes.append(Change(
-            target, "rate", f"{metric}:{topic}", round(rate_b, 4), round(rate_c, 4),
-            f"{a}/{a + b} -> {c}/{c + d}, Fisher p={p:.4f}", significant=p < th.alpha,
-        ))
+        report.changes.append(
+            Change(
+                target,
+                "rate",
+                f"{metric}:{topic}",
+                round(rate_b, 4),
+                round(rate_c, 4),
+                f"{a}/{a + b} -> {c}/{c + d}, Fisher p={p:.4f}",
+                significant=p < th.alpha,
+            )
+        )
 
 
-def pick_runs(store: Store, baseline: str | None, candidate: str | None, since: str | None) -> tuple[str, str]:
+def pick_runs(
+    store: Store, baseline: str | None, candidate: str | None, since: str | None
+) -> tuple[str, str]:
     """Candidate: given or the newest run. Baseline: given, the first run since DATE, or the newest earlier
     run sharing a target with the candidate."""
     runs = [r for r in store.runs() if r.status in ("finished", "incomplete", "interrupted")]
@@ -215,20 +269,31 @@ def pick_runs(store: Store, baseline: str | None, candidate: str | None, since: 
 def render_text(report: DriftReport, markdown: bool = False) -> str:
     lines = []
     head = "DRIFT" if report.drift else "no drift"
-    lines.append(f"{'## ' if markdown else ''}{head}: {report.baseline} -> {report.candidate} "
-                 f"({report.compared_calls} call pairs, targets: {', '.join(report.targets)})")
+    lines.append(
+        f"{'## ' if markdown else ''}{head}: {report.baseline} -> {report.candidate} "
+        f"({report.compared_calls} call pairs, targets: {', '.join(report.targets)})"
+    )
     for target, ident in report.identity.items():
-        lines.append(f"{'- ' if markdown else '  '}{target}: {ident['attribution']}"
-                     + (": " + "; ".join(f"{k} {v['before']} -> {v['after']}" for k, v in ident["fields"].items())
-                        if ident["changed"] else ""))
+        lines.append(
+            f"{'- ' if markdown else '  '}{target}: {ident['attribution']}"
+            + (
+                ": " + "; ".join(f"{k} {v['before']} -> {v['after']}" for k, v in ident["fields"].items())
+                if ident["changed"]
+                else ""
+            )
+        )
     if markdown and report.changes:
         lines += ["", "| target | change | subject | before | after | detail |", "|---|---|---|---|---|---|"]
     for c in report.changes:
         mark = "" if c.significant else " (not significant)"
         if markdown:
-            lines.append(f"| {c.target} | {c.kind}{mark} | {c.subject} | {c.before} | {c.after} | {c.detail} |")
+            lines.append(
+                f"| {c.target} | {c.kind}{mark} | {c.subject} | {c.before} | {c.after} | {c.detail} |"
+            )
         else:
-            lines.append(f"  [{c.kind}{mark}] {c.target} {c.subject}: {c.before} -> {c.after} {c.detail}".rstrip())
+            lines.append(
+                f"  [{c.kind}{mark}] {c.target} {c.subject}: {c.before} -> {c.after} {c.detail}".rstrip()
+            )
     return "\n".join(lines)
 
 

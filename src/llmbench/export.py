@@ -87,7 +87,9 @@ def export(store: Store, run_id: str, fmt: str, out: Path | None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(out, index=False)
         return len(frame)
-    with open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout) as handle:
+    with (
+        open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout) as handle
+    ):
         return _write_text(store, run_id, fmt, handle)
 
 

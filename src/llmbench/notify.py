@@ -20,8 +20,13 @@ def notify(settings: Any, payload_json: str) -> list[str]:
     if settings.command:
         try:
             done = subprocess.run(
-                shlex.split(settings.command), input=payload_json, text=True, capture_output=True,
-                timeout=settings.timeout, env={**os.environ, "LLMBENCH_DRIFT": "1"}, check=False,
+                shlex.split(settings.command),
+                input=payload_json,
+                text=True,
+                capture_output=True,
+                timeout=settings.timeout,
+                env={**os.environ, "LLMBENCH_DRIFT": "1"},
+                check=False,
             )
             if done.returncode != 0:
                 problems.append(f"notify command exited {done.returncode}: {done.stderr.strip()[:200]}")
@@ -31,8 +36,12 @@ def notify(settings: Any, payload_json: str) -> list[str]:
         import httpx
 
         try:
-            response = httpx.post(settings.url, content=payload_json, timeout=settings.timeout,
-                                  headers={"Content-Type": "application/json", "User-Agent": "llmbench"})
+            response = httpx.post(
+                settings.url,
+                content=payload_json,
+                timeout=settings.timeout,
+                headers={"Content-Type": "application/json", "User-Agent": "llmbench"},
+            )
             if response.status_code >= 400:
                 problems.append(f"notify URL answered HTTP {response.status_code}")
         except httpx.HTTPError as exc:

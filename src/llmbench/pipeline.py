@@ -18,11 +18,11 @@ from typing import Any
 
 from llmbench import __version__
 from llmbench.config import Config, ollama_host, target_from_cli, target_from_public
+from llmbench.cost import Pricer
 from llmbench.errors import BudgetExceeded, StoreBusy, TargetUnavailable, UsageError
 from llmbench.plan import build_plan
 from llmbench.providers import make_provider
 from llmbench.records import TargetSpec
-from llmbench.cost import Pricer
 from llmbench.runner import Budget, Runner, RunSummary
 from llmbench.store import Store
 from llmbench.suites import Suite, find_suite, load_suite
@@ -274,20 +274,12 @@ def write_reports(
     store: Store, run_id: str, report: Path | None, reports_dir: Path, latest: bool = True
 ) -> Path:
     """`reports/<run_id>.html` plus `reports/latest.html` (or the one path the user gave)."""
-    from llmbench.report.render import render_report
+    from llmbench.report.render import write_report
 
-    html = render_report(store, [run_id])
-    targets = (
-        [report]
-        if report
-        else [reports_dir / f"{run_id}.html"] + ([reports_dir / "latest.html"] if latest else [])
-    )
-    for path in targets:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
-    return targets[0]
+    if report:
+        return write_report(store, [run_id], report)
+    also = [reports_dir / "latest.html"] if latest else []
+    return write_report(store, [run_id], reports_dir / f"{run_id}.html", *also)
 
 
 def run_benchmark(opts: RunOptions, say: Callable[[str], None] = lambda s: None) -> RunResult:

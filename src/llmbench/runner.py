@@ -201,7 +201,13 @@ class Runner:
             started_at = now_iso()
             attempts = 0
             if self.budget is not None and not self.budget.reserve(self.worst_case(cell)):
-                return cell, started_at, 0, None, CallError("budget", "not started: it could exceed --max-cost")
+                return (
+                    cell,
+                    started_at,
+                    0,
+                    None,
+                    CallError("budget", "not started: it could exceed --max-cost"),
+                )
             try:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(cell.target.max_retries + 1),
@@ -266,7 +272,9 @@ class Runner:
             summary.elapsed_s = time.monotonic() - started
         return summary
 
-    def _price(self, cell: Cell, completion: Completion | None, started_at: str, attempts: int) -> dict | None:
+    def _price(
+        self, cell: Cell, completion: Completion | None, started_at: str, attempts: int
+    ) -> dict | None:
         """Price a finished call (and release its budget reservation); failed calls cost nothing here."""
         actual = None
         details = None

@@ -305,7 +305,9 @@ class Store:
         """Add facts learnt during the run (e.g. the price table actually used) to its stored plan."""
         plan = self.run_plan(run_id)
         plan.update(fields)
-        self.db.execute("UPDATE runs SET plan_json=? WHERE run_id=?", (json.dumps(plan, ensure_ascii=False), run_id))
+        self.db.execute(
+            "UPDATE runs SET plan_json=? WHERE run_id=?", (json.dumps(plan, ensure_ascii=False), run_id)
+        )
 
     def identities(self, run_id: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(

@@ -70,11 +70,17 @@ def grade_row(row: Any, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
         from llmbench.grading.censorship import classify
 
         key_facts, given = facts_not_in_question(meta.get("key_facts", []), row["prompt"] or "")
-        verdict = classify(row["answer"], row["reasoning"], row["language"] or "en", key_facts, row["category"])
+        verdict = classify(
+            row["answer"], row["reasoning"], row["language"] or "en", key_facts, row["category"]
+        )
         if given:
             verdict.evidence["key_facts_in_question"] = given
-        return Grade(outcome="ok", verdict=verdict.verdict, score=float(verdict.verdict == "answered"),
-                     evidence=verdict.evidence)
+        return Grade(
+            outcome="ok",
+            verdict=verdict.verdict,
+            score=float(verdict.verdict == "answered"),
+            evidence=verdict.evidence,
+        )
     if expect:
         verdict, score, evidence = grade_factual(row["answer"], expect, row["language"] or "en")
         return Grade(outcome="ok", verdict=verdict, score=score, evidence=evidence)

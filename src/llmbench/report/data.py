@@ -212,7 +212,9 @@ def read_calls(store: Any, run_id: str) -> list[dict[str, Any]]:
     try:
         rows = store.db.execute(
             f"SELECT {select}, g.outcome AS outcome, g.verdict AS verdict, g.score AS score,"
-            " g.evidence_json AS evidence_json"
+            " g.evidence_json AS evidence_json,"
+            " (SELECT j.grader || ': ' || coalesce(j.verdict, j.outcome) FROM grades j WHERE j.run_id=c.run_id"
+            "  AND j.cell_key=c.cell_key AND j.grader LIKE 'judge:%' ORDER BY j.graded_at DESC LIMIT 1) AS judge"
             " FROM calls c LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
             " WHERE c.run_id=? ORDER BY c.suite, c.prompt_id, c.target, c.repeat",
             (run_id,),
@@ -515,6 +517,7 @@ class Comparison:
     metrics: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     changes_total: int
+    identity_changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def metric_names(self) -> list[str]:
@@ -532,6 +535,24 @@ COMPARED_METRICS = (
     ("median TTFT", lambda s: s.ttft_s, "sec"),
     ("non-ok calls", lambda s: sum(s.non_ok.values()), "int"),
 )
+
+
+IDENTITY_MARKERS = ("digest", "quantization", "size", "served_model", "fingerprint")
+
+
+def identity_changes(targets_a: list[dict[str, Any]], targets_b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the model behind a target changed between two runs (rows as the report's target table has
+    them): the marker that tells "model updated" from "same model, different behaviour"."""
+    before = {t.get("name"): t for t in targets_a}
+    out = []
+    for t in targets_b:
+        a = before.get(t.get("name"))
+        if a is None:
+            continue
+        for key in IDENTITY_MARKERS:
+            if (a.get(key) or None) != (t.get(key) or None):
+                out.append({"target": t.get("name"), "field": key, "a": a.get(key), "b": t.get(key)})
+    return out
 
 
 def compare(
@@ -741,5 +762,8 @@ def clean_calls(calls: list[dict[str, Any]], clean: Cleaner) -> list[dict[str, A
             if c.get(column) is not None:
                 c[column] = clean.text(c[column])
         evidence = _load_json(c.pop("evidence_json", None))
+        judge = c.pop("judge", None)
+        if judge:  # an LLM judge's verdict, shown beside the rules' own
+            evidence = {**(evidence if isinstance(evidence, Mapping) else {}), "judge": judge}
         c["evidence"] = clean.tree(evidence) if isinstance(evidence, Mapping) else None
     return calls

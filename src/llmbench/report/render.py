@@ -541,6 +541,8 @@ def render_report(store: Store, run_ids: list[str]) -> str:
     comparisons = [
         D.compare(runs[0].run_id, runs[0].stats, runs[0].calls, r.run_id, r.stats, r.calls) for r in runs[1:]
     ]
+    for comparison, r in zip(comparisons, runs[1:], strict=True):
+        comparison.identity_changes = D.identity_changes(runs[0].targets, r.targets)
     data = D.blob([(r.run_id, r.calls) for r in runs], targets)
     for r in runs:
         r.calls = []  # free them: from here on the page model is all we need
@@ -575,12 +577,14 @@ def render_report(store: Store, run_ids: list[str]) -> str:
     return D.fix_text(html) if _SURROGATE.search(html) else html
 
 
-def write_report(store: Store, run_ids: list[str], path: Path) -> Path:
+def write_report(store: Store, run_ids: list[str], path: Path, *also: Path) -> Path:
+    """Render once and write to `path` (and any `also` paths, e.g. reports/latest.html)."""
     html = render_report(store, run_ids)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)  # atomic: a reader never sees half a report
+    for target in (path, *also):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(target)  # atomic: a reader never sees half a report
     return path
 
 
