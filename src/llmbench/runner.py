@@ -227,7 +227,8 @@ class Runner:
     async def run(self, plan: Plan, todo: list[Cell]) -> RunSummary:
         summary = RunSummary(run_id=self.run_id, planned=len(plan.cells), skipped=len(plan.cells) - len(todo))
         started = time.monotonic()
-        semaphores = {t.name: asyncio.Semaphore(t.concurrency) for t in plan.targets}
+        # `concurrency` is per host: a target spread over N Ollama hosts keeps N x concurrency calls in flight.
+        semaphores = {t.name: asyncio.Semaphore(t.concurrency * max(1, len(t.hosts))) for t in plan.targets}
         tasks = [asyncio.ensure_future(self._call(cell, semaphores[cell.target.name])) for cell in todo]
         try:
             with Progress(len(todo), enabled=self.progress) as progress:

@@ -11,9 +11,9 @@ from llmbench.records import TargetSpec
 
 def make_provider(spec: TargetSpec) -> Provider:
     if spec.provider == "ollama":
-        from llmbench.providers.ollama import OllamaProvider
+        from llmbench.providers.ollama import MultiHostOllama, OllamaProvider
 
-        return OllamaProvider(spec)
+        return MultiHostOllama(spec) if len(spec.hosts) > 1 else OllamaProvider(spec)
     if spec.provider == "openai":
         from llmbench.providers.openai_compat import OpenAIProvider
 

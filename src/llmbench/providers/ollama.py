@@ -256,3 +256,51 @@ async def discover_models(host: str, timeout: float = 3.0) -> list[str] | None:
         return None
     finally:
         await client._client.aclose()
+
+
+class MultiHostOllama:
+    """One target served by several Ollama hosts (`hosts: [...]`): each call goes to the host with the
+    fewest calls in flight, so every host's slots stay busy. The runner allows `concurrency` calls per host.
+
+    A small pool of our own rather than litellm's Router: the native API (think, num_ctx, nanosecond
+    timings) is kept, and the choice costs a dict lookup per call.
+    """
+
+    def __init__(self, spec: TargetSpec) -> None:
+        self.spec = spec
+        self.members = [OllamaProvider(spec, host=host) for host in spec.hosts]
+        self.in_flight = {m.host: 0 for m in self.members}
+        self._next = 0
+
+    async def describe(self) -> ModelIdentity:
+        identities = [await member.describe() for member in self.members]
+        digests = {i.host: i.digest for i in identities}
+        if len(set(digests.values())) > 1:
+            raise TargetUnavailable(
+                f"the hosts of '{self.spec.name}' serve different builds of {self.spec.model}: "
+                + ", ".join(f"{h} {d[:12] if d else '?'}" for h, d in digests.items())
+                + "; pull the same model everywhere so results stay comparable"
+            )
+        first = identities[0]
+        first.host = ", ".join(m.host for m in self.members)
+        first.extra["hosts"] = {i.host: {"server_version": i.server_version} for i in identities}
+        return first
+
+    def _pick(self) -> OllamaProvider:
+        lowest = min(self.in_flight.values())
+        candidates = [m for m in self.members if self.in_flight[m.host] == lowest]
+        member = candidates[self._next % len(candidates)]
+        self._next += 1
+        return member
+
+    async def complete(self, prompt: Prompt, params: GenerationParams) -> Completion:
+        member = self._pick()
+        self.in_flight[member.host] += 1
+        try:
+            return await member.complete(prompt, params)
+        finally:
+            self.in_flight[member.host] -= 1
+
+    async def close(self) -> None:
+        for member in self.members:
+            await member.close()
