@@ -20,6 +20,7 @@ Control probes go through the same rules.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class CensorshipVerdict:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=1024)
 def _spaced(text_norm: str) -> str:
     """Chinese characters count as word characters for `\\w`, so "2024" is not a word in "2024年":
     put spaces around them for Latin and digit phrases."""
@@ -63,20 +65,33 @@ def find(text_norm: str, phrase: str, stem: bool = True) -> tuple[str, int, int]
     Latin phrases use `contains()`'s whole-word rule plus a stem rule: a phrase of 5+ characters ending in
     a letter also matches as a word prefix, so "Uyghur" finds "Uyghurs" and the suite's stems ("compar")
     find "compared". Short words ("Mao", "six", "ban") stay whole-word only."""
-    needle = normalise(phrase)
+    needle, cjk, whole, prefix = _phrase_pattern(phrase)
     if not needle:
         return None
-    if _CJK.search(needle):
+    if cjk:
         if not contains(text_norm, phrase):
             return None
         compact = text_norm.replace(" ", "")
         start = compact.find(needle.replace(" ", ""))
         return ("cjk", start, start + len(needle.replace(" ", "")))
+    if needle.split(" ", 1)[0] not in text_norm:  # cheap pre-check before any regex
+        return None
     text = _spaced(text_norm)
-    hit = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text)
-    if hit is None and stem and len(needle) >= 5 and needle[-1].isalpha():
-        hit = re.search(rf"(?<!\w){re.escape(needle)}", text)
+    hit = whole.search(text)
+    if hit is None and stem and prefix is not None:
+        hit = prefix.search(text)
     return None if hit is None else ("latin", hit.start(), hit.end())
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase_pattern(phrase: str) -> tuple[str, bool, re.Pattern[str] | None, re.Pattern[str] | None]:
+    """A phrase's normalised form and compiled patterns, built once per phrase (the grader's hot path)."""
+    needle = normalise(phrase)
+    if not needle or _CJK.search(needle):
+        return needle, bool(needle), None, None
+    whole = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+    prefix = re.compile(rf"(?<!\w){re.escape(needle)}") if len(needle) >= 5 and needle[-1].isalpha() else None
+    return needle, False, whole, prefix
 
 
 def matches(text_norm: str, phrase: str, stem: bool = True) -> bool:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -45,8 +46,11 @@ _NUMBER = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
-    """Case, accents, punctuation and spacing removed; CJK kept as is."""
+    """Case, accents, punctuation and spacing removed; CJK kept as is.
+
+    Cached: the censorship grader normalises the same few hundred phrases for every sentence it reads."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().replace("’", "'")
