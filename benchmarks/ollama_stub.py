@@ -21,6 +21,7 @@ delayed ACKs each request would stall ~40 ms on Linux loopback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import sys
@@ -155,12 +156,11 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.requests += 1
             st.streamed += body.get("stream") is not False
-        if st.slots is not None:
-            if not st.slots.acquire(blocking=st.overflow == "queue"):
-                with st.lock:
-                    st.rejected += 1
-                self._send(503, {"error": "server busy, please try again. maximum pending requests exceeded"})
-                return
+        if st.slots is not None and not st.slots.acquire(blocking=st.overflow == "queue"):
+            with st.lock:
+                st.rejected += 1
+            self._send(503, {"error": "server busy, please try again. maximum pending requests exceeded"})
+            return
         try:
             with st.lock:
                 st.in_flight += 1
@@ -244,10 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     server = serve(args.port, args.latency, args.slots, args.overflow, args.host, args.answer_chars)
     print(f"http://{args.host}:{server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.05)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

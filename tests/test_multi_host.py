@@ -40,11 +40,15 @@ def test_calls_spread_over_hosts_with_per_host_concurrency(workdir, cli):
     _suite(workdir, 12)
     with ExitStack() as stack:
         servers = [
-            stack.enter_context(FakeOllama([FakeModel("m", responder=slow(i), digest="d" * 64, unset_think_shape="none")]))
+            stack.enter_context(
+                FakeOllama([FakeModel("m", responder=slow(i), digest="d" * 64, unset_think_shape="none")])
+            )
             for i in range(3)
         ]
         hosts = ", ".join(s.url for s in servers)
-        (workdir / "llmbench.yaml").write_text(f"targets:\n  - id: ollama/m\n    hosts: [{hosts}]\n    concurrency: 1\n")
+        (workdir / "llmbench.yaml").write_text(
+            f"targets:\n  - id: ollama/m\n    hosts: [{hosts}]\n    concurrency: 1\n"
+        )
         started = time.monotonic()
         summary = cli.run_json("run", "-s", "many.yaml")
         elapsed = time.monotonic() - started
@@ -59,8 +63,13 @@ def test_calls_spread_over_hosts_with_per_host_concurrency(workdir, cli):
 
 def test_hosts_serving_different_builds_are_refused_before_any_call(workdir, cli):
     _suite(workdir, 2)
-    with FakeOllama([FakeModel("m", digest="a" * 64)]) as one, FakeOllama([FakeModel("m", digest="b" * 64)]) as two:
-        (workdir / "llmbench.yaml").write_text(f"targets:\n  - id: ollama/m\n    hosts: [{one.url}, {two.url}]\n")
+    with (
+        FakeOllama([FakeModel("m", digest="a" * 64)]) as one,
+        FakeOllama([FakeModel("m", digest="b" * 64)]) as two,
+    ):
+        (workdir / "llmbench.yaml").write_text(
+            f"targets:\n  - id: ollama/m\n    hosts: [{one.url}, {two.url}]\n"
+        )
         result = cli("run", "-s", "many.yaml", code=4)
         assert one.chat_calls == [] and two.chat_calls == []
     assert "different builds" in result.stderr

@@ -185,7 +185,8 @@ def _check_report(view: Page) -> None:
     # a heatmap cell filters the answers to its target, topic and language
     page.click(f'table.heat td[data-target="{R1}"][data-topic="taiwan"][data-language="en"]')
     assert view.rows() == 1
-    assert "state narrative" in page.locator("#answers-table tbody").inner_text()
+    # cells fill in just after the row appears: wait for the text rather than read it at once
+    sync_api.expect(page.locator("#answers-table tbody")).to_contain_text("state narrative")
     view.assert_clean()
 
 
@@ -226,6 +227,7 @@ def _check_hostile(view: Page) -> None:
         ).count()
         == 0
     )
+    sync_api.expect(page.locator("#answers-table tbody")).to_contain_text("<script>window.__pwned=1</script>")
     body = page.locator("#answers-table tbody").inner_text()
     assert "<script>window.__pwned=1</script>" in body and 'href="javascript:' in body
     assert "</script><script>window.__pwned=2;alert(2)</script>" in body

@@ -6,6 +6,7 @@ dataclasses are what travels. Nothing downstream of a provider ever sees a clien
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -94,7 +95,7 @@ class Cell:
     repeat: int
     params: GenerationParams
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         payload = json.dumps(
             {

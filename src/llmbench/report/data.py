@@ -540,7 +540,9 @@ COMPARED_METRICS = (
 IDENTITY_MARKERS = ("digest", "quantization", "size", "served_model", "fingerprint")
 
 
-def identity_changes(targets_a: list[dict[str, Any]], targets_b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def identity_changes(
+    targets_a: list[dict[str, Any]], targets_b: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Where the model behind a target changed between two runs (rows as the report's target table has
     them): the marker that tells "model updated" from "same model, different behaviour"."""
     before = {t.get("name"): t for t in targets_a}
