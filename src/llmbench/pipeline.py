@@ -139,7 +139,6 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
     config = opts.config
     results = opts.results or config.results
     store = Store(results)
-    holder["store"] = store
     notes: list[str] = []
     try:
         if opts.resume:
@@ -208,7 +207,6 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 + (f", {len(plan.cells) - len(todo)} already done" if done else "")
                 + f" ({len(targets)} target(s) x {sum(len(s.prompts) for s in suites)} prompt(s) x {repeats})."
             )
-            holder["run_id"] = run_id
             runner = Runner(
                 store,
                 run_id,
