@@ -107,3 +107,24 @@ def test_price_errors_name_the_line(workdir, cli):
     )
     result = cli("run", "-s", "mini.yaml", code=3)
     assert "llmbench.yaml, line 4" in result.stderr and "outptu" in result.stderr
+
+
+def test_budget_reservations_stop_calls_before_the_limit_is_crossed():
+    from llmbench.config import Config, target_from_cli
+    from llmbench.records import Cell, Prompt
+    from llmbench.runner import Budget
+
+    class FixedPrice:
+        def worst_case(self, target, chars, max_tokens):
+            return 0.4
+
+    target = target_from_cli("openai/m", Config())
+    cells = [Cell(target, Prompt(id=f"p{i}", suite="s", text="q"), 0, target.params) for i in range(3)]
+    budget = Budget(1.0, FixedPrice())
+    assert budget.reserve(cells[0]) and budget.reserve(cells[1])
+    assert not budget.reserve(cells[2])  # 0.4 + 0.4 in flight + 0.4 would cross 1.0
+    budget.settle(cells[0], 0.05)  # the answer cost far less than its worst case
+    assert budget.reserve(cells[2])
+    assert budget.spent == pytest.approx(0.05) and budget.reserved == pytest.approx(0.8)
+    budget.settle(cells[1], None)  # unpriced: charged its worst case
+    assert budget.spent == pytest.approx(0.45)

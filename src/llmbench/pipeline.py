@@ -23,7 +23,7 @@ from llmbench.errors import BudgetExceeded, StoreBusy, TargetUnavailable, UsageE
 from llmbench.plan import build_plan
 from llmbench.providers import make_provider
 from llmbench.records import TargetSpec
-from llmbench.runner import Budget, Runner, RunSummary
+from llmbench.runner import Budget, Runner, RunSummary, cell_worst_case
 from llmbench.store import Store
 from llmbench.suites import Suite, find_suite, load_suite
 
@@ -246,8 +246,7 @@ def budget_gate(
     worst = 0.0
     unpriced: set[str] = set()
     for cell in todo:
-        chars = len(cell.prompt.text) + len(cell.prompt.system or "")
-        value = pricer.worst_case(cell.target, chars, cell.params.max_tokens or 0)
+        value = cell_worst_case(pricer, cell)
         if value is None:
             unpriced.add(cell.target.name)
         else:
@@ -265,7 +264,7 @@ def budget_gate(
             "Nothing was called. Raise --max-cost, lower max_tokens, or run fewer prompts (--limit, -s)."
         )
     say(f"Budget: worst case {worst:.4f} USD of {max_cost:g} USD.")
-    return Budget(max_cost, spent)
+    return Budget(max_cost, pricer, spent)
 
 
 def write_reports(

@@ -51,22 +51,35 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, CallError) and exc.retryable
 
 
+def cell_worst_case(pricer: Any, cell: Cell) -> float | None:
+    """The most one cell's call can cost (None: no price known). The one estimate the up-front gate and
+    the in-run reservations both use."""
+    chars = len(cell.prompt.text) + len(cell.prompt.system or "")
+    return pricer.worst_case(cell.target, chars, cell.params.max_tokens or 0)
+
+
 class Budget:
     """`--max-cost`: a call starts only if what is spent, plus the worst case of the calls in flight,
     plus its own worst case stays within the limit. So the run stops before crossing it, never after."""
 
-    def __init__(self, max_usd: float, spent: float = 0.0) -> None:
+    def __init__(self, max_usd: float, pricer: Any, spent: float = 0.0) -> None:
         self.max_usd = max_usd
+        self.pricer = pricer
         self.spent = spent
         self.reserved = 0.0
+        self.held: dict[str, float] = {}  # cell key -> its reservation, until the call is settled
 
-    def reserve(self, worst: float) -> bool:
+    def reserve(self, cell: Cell) -> bool:
+        worst = cell_worst_case(self.pricer, cell)
+        worst = float("inf") if worst is None else worst
         if self.spent + self.reserved + worst > self.max_usd + 1e-12:
             return False
         self.reserved += worst
+        self.held[cell.key] = worst
         return True
 
-    def settle(self, worst: float, actual: float | None) -> None:
+    def settle(self, cell: Cell, actual: float | None) -> None:
+        worst = self.held.pop(cell.key, 0.0)
         self.reserved -= worst
         # An unpriced answer is charged its worst case: the gate must err on the side of the user's money.
         self.spent += worst if actual is None else actual
@@ -186,13 +199,6 @@ class Runner:
             text = text.replace(secret, "***")
         return text
 
-    def worst_case(self, cell: Cell) -> float:
-        if self.pricer is None:
-            return 0.0
-        chars = len(cell.prompt.text) + len(cell.prompt.system or "")
-        worst = self.pricer.worst_case(cell.target, chars, cell.params.max_tokens or 0)
-        return worst if worst is not None else float("inf")
-
     async def _call(
         self, cell: Cell, semaphore: asyncio.Semaphore
     ) -> tuple[Cell, str, int, Completion | None, CallError | None]:
@@ -200,7 +206,7 @@ class Runner:
         async with semaphore:
             started_at = now_iso()
             attempts = 0
-            if self.budget is not None and not self.budget.reserve(self.worst_case(cell)):
+            if self.budget is not None and not self.budget.reserve(cell):
                 return (
                     cell,
                     started_at,
@@ -285,7 +291,7 @@ class Runner:
             actual = call_cost.usd
             details = call_cost.as_dict()
         if self.budget is not None and attempts:
-            self.budget.settle(self.worst_case(cell), actual if completion is not None else 0.0)
+            self.budget.settle(cell, actual if completion is not None else 0.0)
         return details
 
     def _grade(self, cell: Cell) -> None:
