@@ -79,3 +79,4 @@ class CallError(Exception):
         self.kind = kind
         self.retryable = retryable
         self.retry_after = retry_after
+        self.attempts = 0  # set by the retry loop: how many times the call was made

@@ -29,7 +29,7 @@ from llmbench.errors import CallError
 from llmbench.grading import GRADER, grade_row
 from llmbench.plan import Plan
 from llmbench.providers.base import Provider
-from llmbench.records import Cell, Completion
+from llmbench.records import Cell, Completion, GenerationParams, Prompt
 from llmbench.store import Store, now_iso
 
 log = logging.getLogger("llmbench")
@@ -49,6 +49,32 @@ def _wait(state: RetryCallState) -> float:
 
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, CallError) and exc.retryable
+
+
+async def complete_with_retries(
+    provider: Provider, prompt: Prompt, params: GenerationParams, max_retries: int
+) -> tuple[Completion, int]:
+    """One call with the retry policy (bounded, backoff with jitter, Retry-After honoured); returns the
+    completion and the attempts made. Any failure comes out as a CallError carrying `attempts`."""
+    attempts = 0
+    try:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(max_retries + 1),
+            wait=_wait,
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        ):
+            with attempt:
+                attempts += 1
+                completion = await provider.complete(prompt, params)
+    except CallError as exc:
+        exc.attempts = attempts
+        raise
+    except Exception as exc:  # an unexpected provider bug must not kill the run
+        error = CallError("internal", f"{type(exc).__name__}: {exc}")
+        error.attempts = attempts
+        raise error from None
+    return completion, attempts
 
 
 def cell_worst_case(pricer: Any, cell: Cell) -> float | None:
@@ -215,20 +241,12 @@ class Runner:
                     CallError("budget", "not started: it could exceed --max-cost"),
                 )
             try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(cell.target.max_retries + 1),
-                    wait=_wait,
-                    retry=retry_if_exception(_retryable),
-                    reraise=True,
-                ):
-                    with attempt:
-                        attempts += 1
-                        completion = await provider.complete(cell.prompt, cell.params)
+                completion, attempts = await complete_with_retries(
+                    provider, cell.prompt, cell.params, cell.target.max_retries
+                )
                 return cell, started_at, attempts, completion, None
             except CallError as exc:
-                return cell, started_at, attempts, None, exc
-            except Exception as exc:  # an unexpected provider bug must not kill the run
-                return cell, started_at, attempts, None, CallError("internal", f"{type(exc).__name__}: {exc}")
+                return cell, started_at, exc.attempts, None, exc
 
     async def run(self, plan: Plan, todo: list[Cell]) -> RunSummary:
         summary = RunSummary(run_id=self.run_id, planned=len(plan.cells), skipped=len(plan.cells) - len(todo))

@@ -13,11 +13,10 @@ import re
 from collections import Counter
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
-
 from llmbench.errors import CallError
 from llmbench.providers import make_provider
 from llmbench.records import GenerationParams, Prompt, TargetSpec
+from llmbench.runner import complete_with_retries
 
 FACT_RUBRIC = """You grade one answer to a factual question. Judge only whether the answer states the \
 expected fact; ignore style, extra detail and language. Numbers within the stated tolerance count as correct.
@@ -126,13 +125,8 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
         prompt = Prompt(id=f"judge-{row['prompt_id']}", suite="judge", text=text)
         async with semaphore:
             try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(judge.max_retries + 1),
-                    retry=retry_if_exception(lambda e: isinstance(e, CallError) and e.retryable),
-                    reraise=True,
-                ):
-                    with attempt:
-                        completion = await provider.complete(prompt, params)
+                # The runner's retry policy: bounded, with backoff, honouring Retry-After.
+                completion, _ = await complete_with_retries(provider, prompt, params, judge.max_retries)
             except CallError as exc:
                 counts["judge_error"] += 1
                 store.record_grade(run_id, row["cell_key"], grader, "error", None, None, {"error": str(exc)})
