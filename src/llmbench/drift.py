@@ -106,21 +106,40 @@ def _identity_changes(
     return changed
 
 
+# Only what the comparison reads: the reasoning's length, not its text, and no raw JSON.
+_DRIFT_COLUMNS = (
+    "SELECT c.target, c.suite, c.prompt_id, c.topic, c.repeat, c.answer, length(c.reasoning) AS reasoning_len,"
+    " c.completion_tokens, c.cost_usd, c.tokens_per_s, c.system_fingerprint, g.verdict"
+    " FROM calls c LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
+    " WHERE c.run_id=? AND c.error IS NULL"
+)
+
+
+def _answered_calls(store: Store, run_id: str) -> dict[str, list[Any]]:
+    """A run's answered calls (failed ones say nothing about the model), grouped by target."""
+    by_target: dict[str, list[Any]] = defaultdict(list)
+    for row in store.db.execute(_DRIFT_COLUMNS, (run_id,)):
+        by_target[row["target"]].append(row)
+    return by_target
+
+
+def _targets(store: Store, run_id: str) -> set[str]:
+    return {r[0] for r in store.db.execute("SELECT DISTINCT target FROM calls WHERE run_id=?", (run_id,))}
+
+
 def compare_runs(
     store: Store, baseline: str, candidate: str, thresholds: Thresholds | None = None
 ) -> DriftReport:
     from rapidfuzz import fuzz
 
     th = thresholds or Thresholds()
-    rows_b = [dict(r) for r in store.calls(baseline)]
-    rows_c = [dict(r) for r in store.calls(candidate)]
-    targets = sorted({r["target"] for r in rows_b} & {r["target"] for r in rows_c})
+    rows_b, rows_c = _answered_calls(store, baseline), _answered_calls(store, candidate)
+    targets = sorted(_targets(store, baseline) & _targets(store, candidate))
     if not targets:
         raise UsageError(f"runs {baseline} and {candidate} share no target: nothing to compare")
     report = DriftReport(baseline=baseline, candidate=candidate, targets=targets)
     for target in targets:
-        calls_b = [r for r in rows_b if r["target"] == target and r["error"] is None]
-        calls_c = [r for r in rows_c if r["target"] == target and r["error"] is None]
+        calls_b, calls_c = rows_b.get(target, []), rows_c.get(target, [])
         changed = _identity_changes(store, baseline, candidate, target, calls_b, calls_c)
         report.identity[target] = {
             "changed": bool(changed),
@@ -168,8 +187,8 @@ def compare_runs(
                         f"similarity {similarity:.2f} < {th.similarity}",
                     )
                 )
-            rl_b = _median([len(r["reasoning"]) if r["reasoning"] is not None else None for r in before])
-            rl_c = _median([len(r["reasoning"]) if r["reasoning"] is not None else None for r in after])
+            rl_b = _median([r["reasoning_len"] for r in before])
+            rl_c = _median([r["reasoning_len"] for r in after])
             delta = _relative_change(rl_b, rl_c)
             if (delta is not None and abs(delta) > th.relative) or ((rl_b or 0) == 0) != ((rl_c or 0) == 0):
                 report.changes.append(

@@ -33,6 +33,13 @@ class GenerationParams:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def as_json(self) -> str:
+        return self._json
+
+    @functools.cached_property
+    def _json(self) -> str:  # one plan shares a handful of params objects across thousands of calls
+        return json.dumps(self.as_dict())
+
 
 @dataclass(frozen=True)
 class TargetSpec:

@@ -26,7 +26,7 @@ from tenacity import (
 )
 
 from llmbench.errors import CallError
-from llmbench.grading import GRADER, grade_row
+from llmbench.grading import grade_row
 from llmbench.plan import Plan
 from llmbench.providers.base import Provider
 from llmbench.records import Cell, Completion, GenerationParams, Prompt
@@ -56,8 +56,17 @@ async def complete_with_retries(
 ) -> tuple[Completion, int]:
     """One call with the retry policy (bounded, backoff with jitter, Retry-After honoured); returns the
     completion and the attempts made. Any failure comes out as a CallError carrying `attempts`."""
-    attempts = 0
+    attempts = 1
     try:
+        try:
+            # Most calls succeed at once: the first attempt skips the retry machinery altogether.
+            return await provider.complete(prompt, params), attempts
+        except CallError as exc:
+            if not exc.retryable or max_retries <= 0:
+                raise
+            first_error: CallError | None = exc
+        # Tenacity takes over from the failed first attempt: replaying its error as attempt 1 gives the
+        # same waits (backoff and Retry-After) as if tenacity had made it.
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(max_retries + 1),
             wait=_wait,
@@ -65,6 +74,9 @@ async def complete_with_retries(
             reraise=True,
         ):
             with attempt:
+                if first_error is not None:
+                    replay, first_error = first_error, None
+                    raise replay
                 attempts += 1
                 completion = await provider.complete(prompt, params)
     except CallError as exc:
@@ -264,7 +276,8 @@ class Runner:
                         progress.advance(cell, False)
                         continue
                     cost = self._price(cell, completion, started_at, attempts)
-                    # Commit before awaiting the next result: a crash now loses nothing already answered.
+                    # Commit the call and its grade before awaiting the next result: a crash now loses
+                    # nothing already answered.
                     self.store.record_call(
                         self.run_id,
                         cell,
@@ -274,8 +287,8 @@ class Runner:
                         completion=completion,
                         error=(error.kind, self.redact(str(error))) if error else None,
                         cost=cost,
+                        grade=lambda row, prompt=cell.prompt: grade_row(row, prompt.expect, prompt.meta),
                     )
-                    self._grade(cell)
                     if error is None:
                         summary.ok += 1
                         summary.cost_usd += completion.cost_usd or 0.0
@@ -311,12 +324,3 @@ class Runner:
         if self.budget is not None and attempts:
             self.budget.settle(cell, actual if completion is not None else 0.0)
         return details
-
-    def _grade(self, cell: Cell) -> None:
-        row = self.store.db.execute(
-            "SELECT * FROM calls WHERE run_id=? AND cell_key=?", (self.run_id, cell.key)
-        ).fetchone()
-        grade = grade_row(row, cell.prompt.expect, cell.prompt.meta)
-        self.store.record_grade(
-            self.run_id, cell.key, GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
-        )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from llmbench.errors import StoreError, UsageError
 from llmbench.records import Cell, Completion, ModelIdentity
@@ -138,6 +139,31 @@ class RunInfo:
     targets: list[str]
 
 
+_CALL_COLUMNS = (
+    "run_id", "cell_key", "target", "provider", "model", "model_digest", "suite", "prompt_id", "category",
+    "topic", "language", "repeat", "prompt", "system", "params_json", "answer", "reasoning",
+    "reasoning_format", "done_reason", "prompt_tokens", "completion_tokens", "reasoning_tokens",
+    "reasoning_tokens_estimated", "cached_tokens", "eval_count", "total_duration_ns", "load_duration_ns",
+    "prompt_eval_duration_ns", "eval_duration_ns", "latency_s", "ttft_s", "tokens_per_s", "served_model",
+    "system_fingerprint", "host", "cost_usd", "cost_json", "error", "error_kind", "attempts", "started_at",
+    "finished_at", "raw_json",
+)  # fmt: skip
+# A success replaces an earlier failure of the same cell; nothing replaces a success.
+_UPSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)}) "
+    f"ON CONFLICT(run_id, cell_key) DO UPDATE SET "
+    f"{', '.join(f'{k}=excluded.{k}' for k in _CALL_COLUMNS[2:])} WHERE calls.error IS NOT NULL"
+)
+
+
+class GradeLike(Protocol):
+    grader: str
+    outcome: str
+    verdict: str | None
+    score: float | None
+    evidence: dict[str, Any]
+
+
 class Store:
     """A thin, explicit wrapper over the SQLite file (no ORM: the schema above is the contract)."""
 
@@ -180,16 +206,26 @@ class Store:
                 f"{self.path} is a SQLite file but not an llmbench database; nothing was changed"
             )
         for index in range(version, SCHEMA_VERSION):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.transaction("IMMEDIATE"):
                 for statement in MIGRATIONS[index].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {index + 1}")
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+
+    @contextmanager
+    def transaction(self, mode: str = "") -> Iterator[None]:
+        """All or nothing: the statements inside commit together or not at all. Inside an open
+        transaction (a caller batching many writes) it joins that one."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute(f"BEGIN {mode}")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -322,21 +358,20 @@ class Store:
         }
 
     def record_prompts(self, run_id: str, prompts: list[Any]) -> None:
-        self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT OR IGNORE INTO prompts VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    p.suite,
-                    p.id,
-                    json.dumps(p.expect, ensure_ascii=False),
-                    json.dumps(p.meta, ensure_ascii=False),
-                )
-                for p in prompts
-            ],
-        )
-        self.db.execute("COMMIT")
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO prompts VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        p.suite,
+                        p.id,
+                        json.dumps(p.expect, ensure_ascii=False),
+                        json.dumps(p.meta, ensure_ascii=False),
+                    )
+                    for p in prompts
+                ],
+            )
 
     def prompt_expectations(
         self, run_id: str
@@ -364,9 +399,55 @@ class Store:
         completion: Completion | None = None,
         error: tuple[str, str] | None = None,
         cost: dict[str, Any] | None = None,
+        grade: Callable[[Mapping[str, Any]], GradeLike | None] | None = None,
     ) -> None:
         """Insert one finished call and commit at once. A success replaces an earlier failure of the cell;
-        nothing ever replaces a success (a paid answer is never thrown away)."""
+        nothing ever replaces a success (a paid answer is never thrown away).
+
+        `grade` is given the row as it will be stored; its grade is written in the same transaction, so
+        a call is never left ungraded by a crash and the row is not read back. A grader that raises costs
+        the grade, never the call.
+        """
+        values = self._call_values(run_id, cell, digest, started_at, attempts, completion, error, cost)
+        graded = None
+        if grade is not None:
+            try:
+                graded = grade(values)
+            except Exception as exc:  # a grading bug must not lose a paid answer
+                import logging
+
+                logging.getLogger("llmbench").warning(
+                    "grading %s failed (%s: %s); `llmbench grade` can retry it",
+                    cell.key,
+                    type(exc).__name__,
+                    exc,
+                )
+        if graded is None:  # one statement, committed on its own
+            self.db.execute(_UPSERT_CALL, tuple(values.values()))
+            return
+        with self.transaction():
+            if self.db.execute(_UPSERT_CALL, tuple(values.values())).rowcount:
+                self.record_grade(
+                    run_id,
+                    cell.key,
+                    graded.grader,
+                    graded.outcome,
+                    graded.verdict,
+                    graded.score,
+                    graded.evidence,
+                )
+
+    def _call_values(
+        self,
+        run_id: str,
+        cell: Cell,
+        digest: str | None,
+        started_at: str,
+        attempts: int,
+        completion: Completion | None,
+        error: tuple[str, str] | None,
+        cost: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         c = completion or Completion(answer="")
         prompt = cell.prompt
         values = {
@@ -384,7 +465,7 @@ class Store:
             "repeat": cell.repeat,
             "prompt": prompt.text,
             "system": prompt.system,
-            "params_json": json.dumps(cell.params.as_dict()),
+            "params_json": cell.params.as_json(),
             "answer": c.answer if completion else None,
             "reasoning": c.reasoning,
             "reasoning_format": c.reasoning_format if completion else None,
@@ -414,14 +495,8 @@ class Store:
             "finished_at": now_iso(),
             "raw_json": json.dumps(c.raw, ensure_ascii=False, default=str) if c.raw else None,
         }
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        updates = ", ".join(f"{k}=excluded.{k}" for k in values if k not in ("run_id", "cell_key"))
-        self.db.execute(
-            f"INSERT INTO calls ({columns}) VALUES ({marks}) ON CONFLICT(run_id, cell_key) DO UPDATE SET {updates}"
-            " WHERE calls.error IS NOT NULL",
-            tuple(values.values()),
-        )
+        assert tuple(values) == _CALL_COLUMNS
+        return values
 
     def record_grade(
         self,

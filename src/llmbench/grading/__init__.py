@@ -20,6 +20,7 @@ class Grade:
     verdict: str | None = None  # correct | incorrect (facts); answered | refused | ... (censorship)
     score: float | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    grader: str = GRADER
 
 
 def call_outcome(row: Any) -> tuple[str, dict[str, Any]]:
@@ -94,8 +95,7 @@ def regrade_run(store: Any, run_id: str) -> dict[str, int]:
     expectations = store.prompt_expectations(run_id)
     counts: Counter = Counter()
     rows = list(store.db.execute("SELECT * FROM calls WHERE run_id=?", (run_id,)))
-    store.db.execute("BEGIN")
-    try:
+    with store.transaction():
         for row in rows:
             expect, meta = expectations.get((row["suite"], row["prompt_id"]), ({}, {}))
             grade = grade_row(row, expect, meta)
@@ -103,8 +103,4 @@ def regrade_run(store: Any, run_id: str) -> dict[str, int]:
                 run_id, row["cell_key"], GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
             )
             counts[grade.verdict or grade.outcome] += 1
-        store.db.execute("COMMIT")
-    except BaseException:
-        store.db.execute("ROLLBACK")
-        raise
     return dict(counts)

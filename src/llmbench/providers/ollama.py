@@ -100,10 +100,9 @@ class OllamaProvider:
         )
 
     async def server_version(self) -> str | None:
-        try:
-            async with httpx.AsyncClient(base_url=self.host, timeout=10.0) as http:
-                response = await http.get("/api/version")
-                return response.json().get("version")
+        try:  # the chat client's own connection pool: no second client, no second TLS set-up
+            response = await self.client._client.get("/api/version", timeout=10.0)
+            return response.json().get("version")
         except (httpx.HTTPError, ValueError, AttributeError):
             return None
 
@@ -273,7 +272,7 @@ class MultiHostOllama:
         self._next = 0
 
     async def describe(self) -> ModelIdentity:
-        identities = [await member.describe() for member in self.members]
+        identities = await asyncio.gather(*(member.describe() for member in self.members))
         digests = {i.host: i.digest for i in identities}
         if len(set(digests.values())) > 1:
             raise TargetUnavailable(
