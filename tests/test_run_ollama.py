@@ -144,3 +144,54 @@ def test_no_ollama_and_no_embedded_model_says_how_to_start(workdir, cli, monkeyp
     result = cli("run", "-s", "mini.yaml", code=4)
     assert "No Ollama server answers at http://127.0.0.1:9" in result.stderr
     assert "ollama serve" in result.stderr and "pip install" in result.stderr
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_answers_with_unicode_line_separators_are_stored_whole(workdir, cli, stream):
+    """U+0085 (NEL) reaches the client raw (Go escapes only U+2028/2029), and httpx splits streamed lines
+    on it like str.splitlines(): the answer must still arrive whole."""
+    answer = "Ligne un\x85ligne deux\u2028trois\u2029 <b>&amp;</b>\x85六四"
+    reasoning = "think\x85ing"
+    scripted = {"France": Reply(content=answer, thinking=reasoning)}
+    model = FakeModel("nel", responder=r1_like_responder(scripted), unset_think_shape="field")
+    with FakeOllama([model]) as server:
+        _write_config(workdir / "llmbench.yaml", server.url, "nel", stream=stream)
+        summary = cli.run_json("run", "-s", "mini.yaml")
+        raw_lines = [c for c in server.chat_calls if c.body["messages"][-1]["content"].find("France") >= 0]
+    assert summary["ok"] == 3 and summary["failed"] == 0
+    assert raw_lines and raw_lines[0].body.get("stream", True) is stream
+    row = db_rows(DB, "SELECT answer, reasoning, error FROM calls WHERE prompt_id='capital-fr'")[0]
+    assert (row["answer"], row["reasoning"], row["error"]) == (answer, reasoning, None)
+
+
+def test_line_separator_escaping_survives_any_chunk_boundary():
+    import asyncio
+
+    import httpx
+
+    from llmbench.providers.ollama import _EscapedLines
+
+    lines = [{"message": {"content": "a\x85b\u2028c\u2029d 六四 😀"}}, {"done": True}]
+    wire = b"".join(json.dumps(x, ensure_ascii=False).encode() + b"\n" for x in lines)
+
+    async def through(chunks: list[bytes]) -> bytes:
+        out = b""
+        async for part in (
+            _EscapedLines(httpx.ByteStream(b"")) if not chunks else _EscapedLines(_Chunks(chunks))
+        ):
+            out += part
+        return out
+
+    class _Chunks(httpx.AsyncByteStream):
+        def __init__(self, chunks: list[bytes]) -> None:
+            self.chunks = chunks
+
+        async def __aiter__(self):
+            for chunk in self.chunks:
+                yield chunk
+
+    for cut in range(1, len(wire)):
+        out = asyncio.run(through([wire[:cut], wire[cut:]]))
+        text = out.decode()
+        assert text.splitlines() == text.split("\n")[:-1]  # no line breaks but the real ones
+        assert [json.loads(line) for line in text.splitlines()] == lines

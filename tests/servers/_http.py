@@ -58,6 +58,21 @@ def dump_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def dump_go_json(obj: Any) -> bytes:
+    """JSON the way Go's `json.Marshal` writes it (Ollama's streamed lines): compact UTF-8 with <, >, &,
+    U+2028 and U+2029 escaped, and every other character, U+0085 (NEL) included, written raw."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text.encode()
+
+
 def rfc3339_now() -> str:
     """Current UTC time as RFC 3339 with nanoseconds, the format Ollama (Go) uses for ``created_at``."""
     ns = time.time_ns()

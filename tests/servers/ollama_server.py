@@ -26,6 +26,7 @@ from tests.servers._http import (
     CallLog,
     FakeHandler,
     LoggedCall,
+    dump_go_json,
     dump_json,
     rfc3339_now,
     split_pieces,
@@ -612,7 +613,7 @@ class FakeOllama(BackgroundServer):
     @staticmethod
     def _write_line(handler: FakeHandler, record: LoggedCall, obj: dict[str, Any]) -> None:
         record.chunks.append(obj)
-        handler.write_chunk(dump_json(obj) + b"\n")
+        handler.write_chunk(dump_go_json(obj) + b"\n")
 
     def _load(self, model: FakeModel, keep_alive: float, options: Mapping[str, Any]) -> bool:
         """Mark ``model`` loaded (for /api/ps); return True if this was a cold load."""

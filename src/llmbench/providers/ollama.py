@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -37,6 +38,56 @@ async def _note_retry_after(response: httpx.Response) -> None:
         _retry_after.set(parse_retry_after(response.headers.get("retry-after")))
 
 
+# httpx splits streamed lines the way str.splitlines() does, so a raw U+0085 (NEL), U+2028 or U+2029 inside
+# an answer would cut a JSON line in two (Go's encoder escapes the last two, not NEL). Inside NDJSON they can
+# only sit in strings, where the escaped form means the same: rewrite them before httpx sees the bytes.
+_LINE_BREAKERS = {"\x85": b"\\u0085", "\u2028": b"\\u2028", "\u2029": b"\\u2029"}
+_LINE_BREAKER_BYTES = [(ch.encode(), esc) for ch, esc in _LINE_BREAKERS.items()]
+
+
+class _EscapedLines(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self.inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        held = b""  # the start of a multi-byte character cut by a chunk boundary
+        async for chunk in self.inner:
+            chunk = held + chunk
+            cut = _incomplete_tail(chunk)
+            chunk, held = chunk[: len(chunk) - cut], chunk[len(chunk) - cut :]
+            for raw, escaped in _LINE_BREAKER_BYTES:
+                if raw in chunk:
+                    chunk = chunk.replace(raw, escaped)
+            yield chunk
+        if held:
+            yield held
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _incomplete_tail(chunk: bytes) -> int:
+    """How many bytes at the end start a UTF-8 character whose remaining bytes are in the next chunk."""
+    for back in range(1, min(3, len(chunk)) + 1):
+        byte = chunk[-back]
+        if byte & 0xC0 != 0x80:  # a lead byte (or ASCII): does its sequence run past the end?
+            need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4 if byte & 0xF8 == 0xF0 else 1
+            return back if need > back else 0
+    return 0
+
+
+class _SafeLinesTransport(httpx.AsyncHTTPTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        headers = response.headers
+        if (
+            "ndjson" in headers.get("content-type", "")
+            and headers.get("content-encoding", "identity") == "identity"
+        ):
+            response.stream = _EscapedLines(response.stream)  # type: ignore[arg-type]
+        return response
+
+
 def _same_model(a: str, b: str) -> bool:
     """`deepseek-r1` and `deepseek-r1:latest` name the same model, as in Ollama itself."""
 
@@ -53,7 +104,10 @@ class OllamaProvider:
         # The client has no default timeout; a hung request could last hours. Connecting is quick or never.
         timeout = httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s))
         self.client = ollama.AsyncClient(
-            host=self.host, timeout=timeout, event_hooks={"response": [_note_retry_after]}
+            host=self.host,
+            timeout=timeout,
+            event_hooks={"response": [_note_retry_after]},
+            transport=_SafeLinesTransport(),
         )
 
     async def describe(self) -> ModelIdentity:
