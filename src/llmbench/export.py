@@ -1,10 +1,11 @@
-"""Export one row per call as JSONL, CSV or Parquet. Rows stream from SQLite; nothing is held twice."""
+"""Export one row per call as JSONL, CSV or Parquet. Rows stream from SQLite, Parquet in batches: memory
+stays flat however large the run."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,15 @@ FIELDS = [
     "cell_key",
 ]
 FORMATS = ("jsonl", "csv", "parquet")
+PARQUET_BATCH = 1000  # rows per row group: the writer holds about 50 MB per 1,000 text-heavy rows
+# Parquet column types, fixed so every export of every run has the same schema (a column that is empty in
+# one run is still typed); the rest are strings.
+_INTS = {
+    "repeat", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_duration_ns",
+    "load_duration_ns", "prompt_eval_duration_ns", "eval_duration_ns", "attempts",
+}  # fmt: skip
+_FLOATS = {"latency_s", "ttft_s", "tokens_per_s", "cost_usd"}
+_BOOLS = {"reasoning_tokens_estimated"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -78,19 +88,55 @@ def _csv_safe(value: Any) -> Any:
 
 
 def export(store: Store, run_id: str, fmt: str, out: Path | None) -> int:
+    """Write the run's calls; a file is written under a temporary name and renamed when complete, so an
+    interrupted export never leaves half a file behind."""
     if fmt == "parquet":
         if out is None:
             raise ValueError("parquet needs -o PATH")
-        import pandas as pd
+        return _write_parquet(store, run_id, out)
+    if out is None:
+        return _write_text(store, run_id, fmt, sys.stdout)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            count = _write_text(store, run_id, fmt, handle)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
 
-        frame = pd.DataFrame.from_records(list(rows(store, run_id)), columns=FIELDS)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(out, index=False)
-        return len(frame)
-    with (
-        open(out, "w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout) as handle
-    ):
-        return _write_text(store, run_id, fmt, handle)
+
+def _write_parquet(store: Store, run_id: str, out: Path) -> int:
+    """pandas frames of PARQUET_BATCH rows appended to one Parquet file with a fixed schema."""
+    from itertools import islice
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def arrow_type(name: str) -> pa.DataType:
+        if name in _INTS:
+            return pa.int64()
+        if name in _FLOATS:
+            return pa.float64()
+        return pa.bool_() if name in _BOOLS else pa.string()
+
+    schema = pa.schema([(name, arrow_type(name)) for name in FIELDS])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    count = 0
+    source = rows(store, run_id)
+    try:
+        with pq.ParquetWriter(partial, schema) as writer:
+            while batch := list(islice(source, PARQUET_BATCH)):
+                frame = pd.DataFrame.from_records(batch, columns=FIELDS)
+                writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                count += len(batch)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
 
 
 def _write_text(store: Store, run_id: str, fmt: str, handle: IO[str]) -> int:
