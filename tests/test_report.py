@@ -553,6 +553,36 @@ def test_large_data_is_compressed_and_round_trips(bench_run, monkeypatch):
     assert len(html) < len(plain)
 
 
+def test_data_packed_a_chunk_at_a_time_is_one_gzip_of_the_whole(monkeypatch):
+    import base64
+    import gzip
+
+    from llmbench.report import render
+
+    monkeypatch.setattr(render, "COMPRESS_ABOVE", 50)
+    monkeypatch.setattr(render, "_PACK_CHUNK", 64)  # many chunks, and base64 remainders of every length
+    pieces = ['{"calls":[', *(f'["</script> {i} 中文 \u2028",{i}],' for i in range(500)), "0]}"]
+    packed, encoding = render.pack_data(pieces)
+    whole = str(json_for_script(json.loads("".join(pieces))))
+    assert encoding == "gzip+base64"
+    assert bytes(packed) == base64.b64encode(gzip.compress(whole.encode("utf-8"), 6, mtime=0))
+    small = render.pack_data(['{"a":', '"<b>"}'])  # under the threshold: plain, escaped JSON
+    assert small == (str(json_for_script({"a": "<b>"})).encode("utf-8"), "json")
+
+
+def test_written_report_is_the_rendered_one_whatever_the_batches(bench_run, workdir, monkeypatch):
+    run_id, plain = bench_run
+    monkeypatch.setattr(D, "TEXT_BATCH", 2)  # answers read two calls at a time
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    store = Store(DB)
+    try:
+        html = render_report(store, [run_id])
+        path = write_report(store, [run_id], workdir / "again.html")
+    finally:
+        store.close()
+    assert stamp.sub("", path.read_text(encoding="utf-8")) == stamp.sub("", html) == stamp.sub("", plain)
+
+
 def test_cleaning_rules():
     assert D.fix_text("a\ud800b") == "a\ufffdb"
     assert D.fix_text("\ud83d\ude00") == "\U0001f600"  # a surrogate pair is joined, not replaced

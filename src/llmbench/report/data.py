@@ -3,25 +3,30 @@
 Everything that leaves this module for the page is cleaned first: text that is not valid UTF-8 (or holds lone
 surrogates) is repaired with U+FFFD, secrets are dropped (any mapping key named like a key, token or secret)
 or redacted (values of secret-looking environment variables), and huge answers are cut with a marker that
-states their original length. The per-call data goes to the page once, as the compact `blob()`.
+states their original length. The per-call data goes to the page once, as the compact `blob_json()`, which
+reads answers and reasoning from the database a batch at a time and writes them out as it goes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
+import sqlite3
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 try:  # the shared implementation, when it exists
     from llmbench.stats import wilson_interval as _shared_wilson
 except ImportError:  # pragma: no cover - depends on the checkout
     _shared_wilson = None
+
+T = TypeVar("T")
 
 MAX_TEXT_CHARS = 20_000
 """Answers and reasoning longer than this are cut in the report (the database keeps them whole)."""
@@ -34,6 +39,7 @@ LANGUAGE_ORDER = ("en", "zh", "fr")
 PROJECTED_TASKS = 1000
 
 REDACTED = "[redacted]"
+_SHORT = 200  # evidence strings this short are cleaned once per distinct value (see Cleaner.text)
 _SECRET_NAME = re.compile(
     r"key|secret|passw|credential|auth(?!ors?(?:$|[^a-z]))|bearer|cookie|token", re.IGNORECASE
 )
@@ -48,6 +54,7 @@ _SECRET_ENV = re.compile(r"key|secret|token|passw|credential", re.IGNORECASE)
 # --------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # the same few keys, in every call's evidence
 def is_secret_name(name: str) -> bool:
     """A mapping key that may hold a credential (`api_key`, `Authorization`, `hf_token`...)."""
     return bool(_SECRET_NAME.search(name)) and not _SAFE_NAME.search(name)
@@ -84,30 +91,52 @@ class Cleaner:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = [s for s in secrets if s]
+        self.known: dict[str, str] = {}
+        """Texts already cleaned, and how: labels, prompts, keys and verdicts repeat across calls."""
 
     def text(self, value: Any, limit: int | None = None) -> str | None:
         if value is None:
             return None
+        if limit and limit >= len(REDACTED) * _SHORT and type(value) is str and len(value) <= _SHORT:
+            return self.label(value)  # a short value in evidence: it cannot outgrow the limit by redaction
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
-        text = fix_text(str(value))
+        text = self._clean(str(value))
+        return truncate(text, limit) if limit else text
+
+    def label(self, value: Any) -> str | None:
+        """`text` for a value that repeats across calls (a label, a prompt, a verdict), not cut: cleaned once,
+        and every call gets the same string (one in memory, not one per call). Not for answers."""
+        if type(value) is not str:
+            return self.text(value)
+        cleaned = self.known.get(value)
+        if cleaned is None:
+            if len(self.known) >= 100_000:  # (a bound, should every value be different)
+                self.known.clear()
+            cleaned = self.known[value] = self._clean(value)
+        return cleaned
+
+    def _clean(self, text: str) -> str:
+        text = fix_text(text)
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return truncate(text, limit) if limit else text
+        return text
 
     def tree(self, value: Any, depth: int = 0) -> Any:
         """A JSON-like value with secret-named keys dropped and every string cleaned."""
         if depth > 20:
             return None
-        if isinstance(value, Mapping):
-            return {
-                self.text(k): self.tree(v, depth + 1) for k, v in value.items() if not is_secret_name(str(k))
-            }
+        if isinstance(value, str):  # (the commonest first: the Mapping check is slow for everything else)
+            return REDACTED if _SECRET_VALUE.match(value) else self.text(value, 2000)
+        if value is None or isinstance(value, bool | int):
+            return value
         if isinstance(value, list | tuple):
             return [self.tree(v, depth + 1) for v in value]
-        if isinstance(value, str):
-            return REDACTED if _SECRET_VALUE.match(value) else self.text(value, 2000)
+        if isinstance(value, dict | Mapping):
+            return {
+                self.label(k): self.tree(v, depth + 1) for k, v in value.items() if not is_secret_name(str(k))
+            }
         if isinstance(value, float) and not math.isfinite(value):
             return None
         return value
@@ -200,28 +229,133 @@ def _load_json(text: Any) -> Any:
         return None
 
 
-def read_calls(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """The calls of a run joined with their rule grade (as `Store.calls`), without the bulky raw_json.
+# What the views (leaderboard, heatmap, comparison, target table, the labels and numbers of the page's data)
+# read of each call. The bulky text (answers, reasoning, the grade's evidence) is left out: `call_texts` reads
+# it a batch at a time while the page's data is written, so that a run's text is never all in memory at once.
+VIEW_COLUMNS = (
+    "id",
+    "target",
+    "provider",
+    "model",
+    "model_digest",
+    "suite",
+    "prompt_id",
+    "category",
+    "topic",
+    "language",
+    "repeat",
+    "prompt",
+    "system",
+    "reasoning_format",
+    "done_reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "reasoning_tokens_estimated",
+    "latency_s",
+    "ttft_s",
+    "tokens_per_s",
+    "served_model",
+    "system_fingerprint",
+    "host",
+    "cost_usd",
+    "cost_json",
+    "error",
+    "error_kind",
+)
+TEXT_BATCH = 500
+"""Calls whose answers, reasoning and evidence `call_texts` reads (and holds) at a time."""
+_JUDGE = (
+    "(SELECT j.grader || ': ' || coalesce(j.verdict, j.outcome) FROM grades j WHERE j.run_id=c.run_id"
+    " AND j.cell_key=c.cell_key AND j.grader LIKE 'judge:%' ORDER BY j.graded_at DESC LIMIT 1)"
+)
+_RULES_GRADE = "LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
 
-    Text that is not valid UTF-8 is decoded with U+FFFD instead of failing the whole report.
-    """
-    columns = [r[1] for r in store.db.execute("PRAGMA table_info(calls)") if r[1] != "raw_json"]
-    select = ", ".join(f"c.{c}" for c in columns)
-    previous = store.db.text_factory
-    store.db.text_factory = _lenient_text
-    try:
-        rows = store.db.execute(
-            f"SELECT {select}, g.outcome AS outcome, g.verdict AS verdict, g.score AS score,"
-            " g.evidence_json AS evidence_json,"
-            " (SELECT j.grader || ': ' || coalesce(j.verdict, j.outcome) FROM grades j WHERE j.run_id=c.run_id"
-            "  AND j.cell_key=c.cell_key AND j.grader LIKE 'judge:%' ORDER BY j.graded_at DESC LIMIT 1) AS judge"
-            " FROM calls c LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
-            " WHERE c.run_id=? ORDER BY c.suite, c.prompt_id, c.target, c.repeat",
-            (run_id,),
+
+def _fetch(
+    db: Any, sql: str, params: tuple[Any, ...], convert: Callable[[list[str], tuple[Any, ...]], T]
+) -> list[T]:
+    """`convert(column_names, row)` of every row, a batch of rows at a time (what a row held as read is
+    garbage at once, not at the end). Text that is not valid UTF-8 is decoded with U+FFFD instead of failing
+    the whole report; the strict decoder runs first, as the lenient one is a Python call per value."""
+    for lenient in (False, True):
+        previous = db.text_factory
+        if lenient:
+            db.text_factory = _lenient_text
+        try:
+            cursor = db.cursor()
+            cursor.row_factory = None
+            cursor.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            out: list[T] = []
+            while batch := cursor.fetchmany(1000):
+                out += [convert(names, row) for row in batch]
+            return out
+        except sqlite3.OperationalError as exc:
+            if lenient or "UTF-8" not in str(exc):
+                raise
+        finally:
+            db.text_factory = previous
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def read_calls(store: Any, run_id: str, clean: Cleaner | None = None) -> list[dict[str, Any]]:
+    """The calls of a run joined with their rule grade, in `Store.calls` order: the VIEW_COLUMNS, `outcome`,
+    `verdict`, `score` and `has_reasoning` (None: no reasoning; 0: an empty think block; 1: reasoning), not
+    the text itself. With `clean`, cleaned as read (as `clean_calls` would): repeated labels become one
+    string each instead of one per call."""
+    present = {r[1] for r in store.db.execute("PRAGMA table_info(calls)")}
+    select = ", ".join(f"c.{c}" for c in VIEW_COLUMNS if c in present)
+
+    def convert(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+        call = dict(zip(names, row, strict=True))
+        return _clean_columns(call, clean) if clean is not None else call
+
+    return _fetch(
+        store.db,
+        f"SELECT {select}, CASE WHEN c.reasoning IS NULL THEN NULL ELSE c.reasoning <> '' END AS has_reasoning,"
+        " g.outcome AS outcome, g.verdict AS verdict, g.score AS score"
+        f" FROM calls c {_RULES_GRADE}"
+        " WHERE c.run_id=? ORDER BY c.suite, c.prompt_id, c.target, c.repeat",
+        (run_id,),
+        convert,
+    )
+
+
+def call_texts(store: Any, ids: list[int], clean: Cleaner) -> Iterator[CallText]:
+    """(answer, reasoning, evidence) of the calls with these ids, in this order, cleaned (texts are not cut
+    here): read a batch at a time, so that only one batch of answers is in memory. A grader says the same
+    thing of many calls: equal evidence is parsed and cleaned once, and the calls share it (read only)."""
+    evidences: dict[tuple[Any, Any], dict[str, Any] | None] = {}
+    batch = TEXT_BATCH
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        rows = _fetch(
+            store.db,
+            f"SELECT c.id, c.answer, c.reasoning, g.evidence_json, {_JUDGE}"
+            f" FROM calls c {_RULES_GRADE} WHERE c.id IN ({', '.join('?' for _ in chunk)})",
+            tuple(chunk),
+            lambda _, row: row,
         )
-        return [dict(r) for r in rows]
-    finally:
-        store.db.text_factory = previous
+        found = {row[0]: row[1:] for row in rows}
+        for call_id in chunk:
+            answer, reasoning, evidence_json, judge = found.get(call_id) or (None, None, None, None)
+            key = (evidence_json, judge)
+            if key in evidences:
+                evidence = evidences[key]
+            else:
+                if len(evidences) >= 4096:  # (a bound, should every call's evidence differ)
+                    evidences.clear()
+                evidence = evidences[key] = _clean_evidence(evidence_json, judge, clean)
+            yield clean.text(answer), clean.text(reasoning), evidence
+
+
+def _clean_evidence(evidence_json: Any, judge: Any, clean: Cleaner) -> dict[str, Any] | None:
+    """The rule grade's evidence, with an LLM judge's verdict beside it; secret-named keys dropped."""
+    evidence = _load_json(evidence_json)
+    if judge:
+        evidence = {**(evidence if isinstance(evidence, Mapping) else {}), "judge": judge}
+    return clean.tree(evidence) if isinstance(evidence, Mapping) else None
 
 
 def read_run_meta(store: Any, run_id: str) -> dict[str, Any]:
@@ -335,6 +469,22 @@ def target_order(plan: Mapping[str, Any], calls: Iterable[Mapping[str, Any]]) ->
     return names
 
 
+def _has_reasoning(call: Mapping[str, Any]) -> bool | None:
+    """None: the call has no reasoning; False: an empty think block; True: reasoning text. `read_calls` rows
+    carry this as `has_reasoning`, not the text."""
+    if "has_reasoning" in call:
+        flag = call["has_reasoning"]
+        return None if flag is None else bool(flag)
+    reasoning = call.get("reasoning")
+    return None if reasoning is None else reasoning != ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _cost_source(cost_json: str | None) -> str:
+    cost_info = _load_json(cost_json)
+    return (cost_info.get("source") if isinstance(cost_info, dict) else None) or "priced"
+
+
 def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetStats]:
     by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in calls:
@@ -360,8 +510,7 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
             cost = c.get("cost_usd")
             s.total_cost.add(cost, billable=not failed)
             if cost is not None:
-                cost_info = _load_json(c.get("cost_json")) or {}
-                sources[cost_info.get("source") or "priced"] += 1
+                sources[_cost_source(c.get("cost_json"))] += 1
             if category == "task":
                 s.tasks += 1
                 task_ids.add((c.get("suite"), c.get("prompt_id")))
@@ -395,14 +544,15 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
                     latency.append(c["latency_s"])
             s.prompt_tokens += c.get("prompt_tokens") or 0
             s.completion_tokens += c.get("completion_tokens") or 0
-            if c.get("reasoning") == "" and not failed:
+            has_reasoning = _has_reasoning(c)
+            if has_reasoning is False and not failed:
                 s.empty_reasoning += 1
             if c.get("completion_tokens") and c.get("reasoning_tokens") is not None:
                 share_completion += c["completion_tokens"]
                 share_reasoning += c["reasoning_tokens"]
                 s.reasoning_tokens += c["reasoning_tokens"]
                 s.reasoning_estimated |= bool(c.get("reasoning_tokens_estimated"))
-            elif c.get("completion_tokens") and not failed and c.get("reasoning") is None:
+            elif c.get("completion_tokens") and not failed and has_reasoning is None:
                 share_completion += c["completion_tokens"]  # no reasoning at all: 0 of these tokens
         s.statuses = dict(statuses.most_common())
         s.non_ok = {
@@ -666,11 +816,19 @@ def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out or None
 
 
-def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str]) -> dict[str, Any]:
-    """All calls of all runs, compactly: interned labels and one row (a list) per prompt and per call.
+CallText = tuple[str | None, str | None, dict[str, Any] | None]
+"""A call's answer, reasoning and evidence, cleaned (what `call_texts` yields)."""
 
-    Calls were cleaned (text fixed, secrets redacted) by `clean_calls`; answers and reasoning are cut to
-    MAX_TEXT_CHARS here.
+
+def blob_json(
+    runs: list[tuple[str, list[dict[str, Any]], Iterable[CallText]]], targets: list[str], batch: int = 200
+) -> Iterator[str]:
+    """All calls of all runs, compactly: interned labels and one row (a list) per prompt and per call, as
+    compact JSON text (`json.dumps(..., ensure_ascii=False, separators=(",", ":"))` of the whole, written a
+    piece at a time, so that neither the rows nor their text are ever all in memory).
+
+    `runs` holds, per run, its id, its calls as `read_calls` returns them (cleaned), and their texts in the
+    same order (`call_texts`); answers and reasoning are cut to MAX_TEXT_CHARS here.
     """
     tables = {
         name: _Interner() for name in ("targets", "suites", "categories", "topics", "languages", "statuses")
@@ -679,8 +837,7 @@ def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str]) -> di
         tables["targets"](t)
     prompts: list[list[Any]] = []
     prompt_index: dict[tuple[int, str, str], int] = {}
-    calls_out: list[list[Any]] = []
-    for run_no, (_, calls) in enumerate(runs):
+    for run_no, (_, calls, _) in enumerate(runs):  # labels and prompts first: they precede the calls
         for c in calls:
             key = (run_no, c["suite"], c["prompt_id"])
             if key not in prompt_index:
@@ -697,14 +854,30 @@ def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str]) -> di
                         c.get("system"),
                     ]
                 )
-            reasoning = c.get("reasoning")
-            calls_out.append(
+            tables["targets"](c["target"])
+            tables["statuses"](status_of(c))
+    head = {
+        "version": 1,
+        "runs": [run_id for run_id, _, _ in runs],
+        **{name: table.items for name, table in tables.items()},
+        "prompt_fields": list(PROMPT_FIELDS),
+        "call_fields": list(CALL_FIELDS),
+        "prompts": prompts,
+    }
+    yield _dumps(head)[:-1] + ',"calls":['
+    del head, prompts
+    target_no, status_no = tables["targets"].index, tables["statuses"].index
+    rows: list[list[Any]] = []
+    first = True
+    for run_no, (_, calls, texts) in enumerate(runs):
+        for c, (answer, reasoning, evidence) in zip(calls, texts, strict=True):
+            rows.append(
                 [
-                    prompt_index[key],
-                    tables["targets"](c["target"]),
+                    prompt_index[(run_no, c["suite"], c["prompt_id"])],
+                    target_no[c["target"]],
                     c["repeat"],
-                    tables["statuses"](status_of(c)),
-                    truncate(c["answer"]) if c.get("answer") is not None else None,
+                    status_no[status_of(c)],
+                    truncate(answer) if answer is not None else None,
                     truncate(reasoning) if reasoning is not None else None,
                     c.get("reasoning_format"),
                     c.get("completion_tokens"),
@@ -716,19 +889,20 @@ def blob(runs: list[tuple[str, list[dict[str, Any]]]], targets: list[str]) -> di
                     _num(c.get("cost_usd"), 8),
                     c.get("done_reason"),
                     c.get("error"),
-                    _evidence(c.get("evidence")),
+                    _evidence(evidence),
                     c.get("served_model"),
                 ]
             )
-    return {
-        "version": 1,
-        "runs": [run_id for run_id, _ in runs],
-        **{name: table.items for name, table in tables.items()},
-        "prompt_fields": list(PROMPT_FIELDS),
-        "call_fields": list(CALL_FIELDS),
-        "prompts": prompts,
-        "calls": calls_out,
-    }
+            if len(rows) >= batch:
+                yield ("" if first else ",") + _dumps(rows)[1:-1]
+                rows, first = [], False
+    if rows:
+        yield ("" if first else ",") + _dumps(rows)[1:-1]
+    yield "]}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 _TEXT_COLUMNS = (
@@ -742,8 +916,6 @@ _TEXT_COLUMNS = (
     "language",
     "prompt",
     "system",
-    "answer",
-    "reasoning",
     "reasoning_format",
     "done_reason",
     "served_model",
@@ -757,15 +929,26 @@ _TEXT_COLUMNS = (
 )
 
 
+def _clean_columns(call: dict[str, Any], clean: Cleaner) -> dict[str, Any]:
+    """`Cleaner.label` for each text column; a value seen before is looked up here, without a call per
+    value (this runs for every column of every call)."""
+    known = clean.known
+    for column in _TEXT_COLUMNS:
+        value = call.get(column)
+        if value is not None:
+            cleaned = known.get(value) if type(value) is str else None
+            call[column] = cleaned if cleaned is not None else clean.label(value)
+    return call
+
+
 def clean_calls(calls: list[dict[str, Any]], clean: Cleaner) -> list[dict[str, Any]]:
-    """Repair text and redact secrets in place; parse the grade's evidence (secret-named keys dropped)."""
+    """Repair text and redact secrets in place; parse a grade's evidence where a row has it (`read_calls`
+    rows do not: `call_texts` reads it)."""
     for c in calls:
-        for column in _TEXT_COLUMNS:
+        _clean_columns(c, clean)
+        for column in ("answer", "reasoning"):  # (full rows: cleaned one by one, never remembered)
             if c.get(column) is not None:
                 c[column] = clean.text(c[column])
-        evidence = _load_json(c.pop("evidence_json", None))
-        judge = c.pop("judge", None)
-        if judge:  # an LLM judge's verdict, shown beside the rules' own
-            evidence = {**(evidence if isinstance(evidence, Mapping) else {}), "judge": judge}
-        c["evidence"] = clean.tree(evidence) if isinstance(evidence, Mapping) else None
+        if "evidence_json" in c or "judge" in c:
+            c["evidence"] = _clean_evidence(c.pop("evidence_json", None), c.pop("judge", None), clean)
     return calls

@@ -10,12 +10,16 @@ the one inline script and the one style sheet of the page (by their sha256), and
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import json
 import math
 import re
-from collections import Counter
+import secrets
+import zlib
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -383,7 +387,7 @@ def _target_rows(
 def _run_view(store: Store, run_id: str, label: str, clean: D.Cleaner) -> RunView:
     meta = D.read_run_meta(store, run_id)
     plan = clean.tree(meta["plan"]) if isinstance(meta["plan"], dict) else {}
-    calls = D.clean_calls(D.read_calls(store, run_id), clean)
+    calls = D.read_calls(store, run_id, clean)
     order = D.target_order(plan, calls)
     stats = D.leaderboard(calls, order)
     cost_svg, cost_caption = cost_chart(stats)
@@ -461,13 +465,16 @@ _SCRIPT_ESCAPES = (
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def json_for_script(value: Any) -> Markup:
-    """JSON that is safe inside <script type="application/json">: no `<`, `>`, `&`, U+2028/2029 left raw."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _script_safe(text: str) -> str:
     for char, escaped in _SCRIPT_ESCAPES:
         if char in text:  # (each replace copies the whole text: skip the ones that are not needed)
             text = text.replace(char, escaped)
-    return Markup(text)
+    return text
+
+
+def json_for_script(value: Any) -> Markup:
+    """JSON that is safe inside <script type="application/json">: no `<`, `>`, `&`, U+2028/2029 left raw."""
+    return Markup(_script_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)))
 
 
 COMPRESS_ABOVE = 1_000_000
@@ -475,15 +482,80 @@ COMPRESS_ABOVE = 1_000_000
 unpacks with the browser's own DecompressionStream: a 1,000-call report stays well under 2 MB and a 20,000-call
 one opens quickly. Smaller data stays plain, readable JSON."""
 
+_PACK_CHUNK = 1 << 20
+"""Characters of JSON handed to zlib at a time: few calls, and little text held before it is compressed."""
+
 
 def data_block(value: Any) -> tuple[Markup, str]:
     """The page's data element content and its encoding ("json" or "gzip+base64")."""
-    text = json_for_script(value)
-    if len(text) <= COMPRESS_ABOVE:  # characters: close enough to bytes for a threshold
-        return text, "json"
-    packed = gzip.compress(str(text).encode("utf-8", "replace"), compresslevel=6, mtime=0)
-    del text
-    return Markup(base64.b64encode(packed).decode("ascii")), "gzip+base64"
+    content, encoding = pack_data(
+        [json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)]
+    )
+    return Markup(content.decode("utf-8")), encoding
+
+
+class _Gzip64:
+    """gzip (as `gzip.compress(data, 6, mtime=0)`, byte for byte) then base64, a chunk at a time, in a worker
+    thread: zlib lets go of the GIL while it compresses, so one chunk is compressed while the next is
+    written, and neither the whole JSON text nor a second copy of the result is ever held."""
+
+    def __init__(self) -> None:
+        self._zlib = zlib.compressobj(6, zlib.DEFLATED, 31)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmbench-report-gzip")
+        self._pending: deque[Future[None]] = deque()
+        self._encoded = bytearray()
+        self._rest = b""  # base64 takes 3 bytes at a time: what is left over waits for the next chunk
+
+    def add(self, raw: bytes, last: bool = False) -> None:
+        while len(self._pending) >= 2:  # bounds what waits to be compressed
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._pack, raw, last))
+
+    def _pack(self, raw: bytes, last: bool) -> None:
+        packed = self._rest + self._zlib.compress(raw) + (self._zlib.flush() if last else b"")
+        cut = len(packed) - len(packed) % 3
+        self._encoded += base64.b64encode(packed[:cut])
+        self._rest = packed[cut:]
+
+    def finish(self) -> bytearray:
+        self.add(b"", last=True)
+        while self._pending:
+            self._pending.popleft().result()
+        self._encoded += base64.b64encode(self._rest)
+        return self._encoded
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pack_data(pieces: Iterable[str]) -> tuple[bytes | bytearray, str]:
+    """The data element's content (UTF-8; ASCII when compressed) and its encoding, for JSON text that comes
+    a piece at a time (`D.blob_json`): the pieces are escaped for the script element and, once they add up
+    to more than COMPRESS_ABOVE characters, compressed as they come, so that the whole JSON text never
+    exists."""
+    pieces = iter(pieces)
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        held.append(_script_safe(piece))
+        size += len(held[-1])
+        if size > COMPRESS_ABOVE:  # characters: close enough to bytes for a threshold
+            break
+    else:
+        return D.fix_text("".join(held)).encode("utf-8"), "json"
+    packer = _Gzip64()
+    try:
+        for piece in pieces:
+            if size >= _PACK_CHUNK:
+                packer.add("".join(held).encode("utf-8", "replace"))
+                held, size = [], 0
+            held.append(_script_safe(piece))
+            size += len(held[-1])
+        packer.add("".join(held).encode("utf-8", "replace"))
+        del held
+        return packer.finish(), "gzip+base64"
+    finally:
+        packer.close()
 
 
 def _csp_hash(text: str) -> str:
@@ -529,32 +601,61 @@ def _cleaner(store: Store, run_ids: list[str]) -> D.Cleaner:
     return D.Cleaner(D.env_secrets(n for n in names if isinstance(n, str)))
 
 
+@contextmanager
+def _snapshot(store: Store) -> Iterator[None]:
+    """One read transaction: the calls read for the views and their texts, read later, are the same calls
+    even while a run is writing to the database."""
+    if store.db.in_transaction:
+        yield
+        return
+    store.db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        store.db.execute("COMMIT")  # (nothing was written)
+
+
 def render_report(store: Store, run_ids: list[str]) -> str:
     """The whole report as one HTML string. Reads the database only (never calls a model server)."""
-    clean = _cleaner(store, run_ids)
-    labels = [chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i in range(len(run_ids))]
-    runs = [_run_view(store, run_id, label, clean) for run_id, label in zip(run_ids, labels, strict=True)]
+    before, data, after = _render_parts(store, run_ids)
+    text = data.decode("utf-8")
+    del data  # (one copy of the data at a time)
+    return "".join((before, text, after))
 
-    targets: list[str] = []
-    for r in runs:
-        targets += [s.target for s in r.stats if s.target not in targets]
-    comparisons = [
-        D.compare(runs[0].run_id, runs[0].stats, runs[0].calls, r.run_id, r.stats, r.calls) for r in runs[1:]
-    ]
-    for comparison, r in zip(comparisons, runs[1:], strict=True):
-        comparison.identity_changes = D.identity_changes(runs[0].targets, r.targets)
-    data = D.blob([(r.run_id, r.calls) for r in runs], targets)
-    for r in runs:
-        r.calls = []  # free them: from here on the page model is all we need
-    n_calls = len(data["calls"])
-    data_text, encoding = data_block(data)
-    del data
+
+def _render_parts(store: Store, run_ids: list[str]) -> tuple[str, bytes | bytearray, str]:
+    """The page before its data, the data element's content (UTF-8 bytes) and the page after it:
+    `write_report` writes them one after the other, never a joined copy of the page, nor an encoded one."""
+    with _snapshot(store):
+        clean = _cleaner(store, run_ids)
+        labels = [chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i in range(len(run_ids))]
+        runs = [_run_view(store, run_id, label, clean) for run_id, label in zip(run_ids, labels, strict=True)]
+
+        targets: list[str] = []
+        for r in runs:
+            targets += [s.target for s in r.stats if s.target not in targets]
+        comparisons = [
+            D.compare(runs[0].run_id, runs[0].stats, runs[0].calls, r.run_id, r.stats, r.calls)
+            for r in runs[1:]
+        ]
+        for comparison, r in zip(comparisons, runs[1:], strict=True):
+            comparison.identity_changes = D.identity_changes(runs[0].targets, r.targets)
+        n_calls = sum(len(r.calls) for r in runs)
+        pieces = D.blob_json(
+            [(r.run_id, r.calls, D.call_texts(store, [c["id"] for c in r.calls], clean)) for r in runs],
+            targets,
+        )
+        for r in runs:
+            r.calls = []  # the page model is all the template needs; the data keeps its own reference
+        data_bytes, encoding = pack_data(pieces)
+        del pieces
     script, style = _asset("report.js"), _asset("report.css")
     csp = (
         f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
         "base-uri 'none'; form-action 'none'"
     )
-    html = (
+    marker = f"@@llmbench-data-{secrets.token_hex(16)}@@"  # where the data goes: nothing else can say this
+    page = (
         _env()
         .get_template("report.html.j2")
         .render(
@@ -564,7 +665,7 @@ def render_report(store: Store, run_ids: list[str]) -> str:
             multi=len(runs) > 1,
             version=__version__,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            data_json=data_text,
+            data_json=Markup(marker),
             data_encoding=encoding,
             script=Markup(script),
             style=Markup(style),
@@ -573,17 +674,25 @@ def render_report(store: Store, run_ids: list[str]) -> str:
             projected=D.PROJECTED_TASKS,
         )
     )
-    # Every piece was cleaned already; this is the last guard before the file is written as UTF-8.
-    return D.fix_text(html) if _SURROGATE.search(html) else html
+    before, after = page.split(marker)
+    del page
+    # Every piece was cleaned already; this is the last guard before the file is written as UTF-8 (the data
+    # was encoded as UTF-8 already, with any lone surrogate replaced).
+    before, after = (D.fix_text(p) if _SURROGATE.search(p) else p for p in (before, after))
+    return before, data_bytes, after
 
 
 def write_report(store: Store, run_ids: list[str], path: Path, *also: Path) -> Path:
     """Render once and write to `path` (and any `also` paths, e.g. reports/latest.html)."""
-    html = render_report(store, run_ids)
+    before, data, after = _render_parts(store, run_ids)
     for target in (path, *also):
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(html, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(before)
+            handle.flush()
+            handle.buffer.write(data)  # UTF-8 already
+            handle.write(after)
         tmp.replace(target)  # atomic: a reader never sees half a report
     return path
 
@@ -602,7 +711,7 @@ def summary_markdown(store: Store, run_id: str) -> str:
     clean = _cleaner(store, [run_id])
     meta = D.read_run_meta(store, run_id)
     plan = clean.tree(meta["plan"]) if isinstance(meta["plan"], dict) else {}
-    calls = D.clean_calls(D.read_calls(store, run_id), clean)
+    calls = D.read_calls(store, run_id, clean)
     stats = D.leaderboard(calls, D.target_order(plan, calls))
 
     def rate(r: D.Rate) -> str:
