@@ -38,6 +38,14 @@ prompts:
 """
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests never write the user's cache (digests of embedded model files)."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("LLMBENCH_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch cwd with a small suite; OLLAMA_HOST points at a closed port unless a test sets it."""

@@ -57,7 +57,9 @@ def _grades(store: Store) -> dict[str, tuple]:
 
 
 def _record(store: Store, prompt: Prompt, answer: str | None, grade=None, error=None) -> None:
-    completion = Completion(answer=answer, reasoning="", prompt_tokens=12, completion_tokens=30) if answer else None
+    completion = (
+        Completion(answer=answer, reasoning="", prompt_tokens=12, completion_tokens=30) if answer else None
+    )
     store.record_call(
         "run1", _cell(prompt), "sha256:abc", "2026-11-23T12:00:00Z", 1, completion=completion, error=error,
         grade=grade or (lambda row, p=prompt: grade_row(row, p.expect, p.meta)),

@@ -57,7 +57,9 @@ FIELDS = [
     "cell_key",
 ]
 FORMATS = ("jsonl", "csv", "parquet")
-PARQUET_BATCH = 1000  # rows per row group: keeps the writer near 50 MB above resting size, whatever the run size
+PARQUET_BATCH = (
+    1000  # rows per row group: keeps the writer near 50 MB above resting size, whatever the run size
+)
 # Parquet column types, fixed so every export of every run has the same schema (a column that is empty in
 # one run is still typed); the rest are strings.
 _INTS = {

@@ -122,14 +122,26 @@ async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[Targ
 
 
 async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) -> dict[str, Any]:
-    """Identify every target before any paid call: a missing key or model fails the run up front."""
-    identities = {}
-    problems = []
-    for target in targets:
-        try:
-            identities[target.name] = await providers[target.name].describe()
-        except TargetUnavailable as exc:
-            problems.append(f"{target.name}: {exc}")
+    """Identify every target (concurrently) before any paid call, and let providers that need it get
+    ready (the embedded model loads its weights): a missing key, model or file fails the run up front."""
+
+    async def ready(target: TargetSpec) -> Any:
+        provider = providers[target.name]
+        identity = await provider.describe()
+        prepare = getattr(provider, "prepare", None)
+        if prepare is not None:
+            await prepare()
+        return identity
+
+    outcomes = await asyncio.gather(*(ready(t) for t in targets), return_exceptions=True)
+    identities, problems = {}, []
+    for target, outcome in zip(targets, outcomes, strict=True):
+        if isinstance(outcome, TargetUnavailable):
+            problems.append(f"{target.name}: {outcome}")
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            identities[target.name] = outcome
     if problems:
         raise TargetUnavailable("cannot start the run, nothing was called:\n  " + "\n  ".join(problems))
     return identities

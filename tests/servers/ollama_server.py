@@ -27,7 +27,6 @@ from tests.servers._http import (
     FakeHandler,
     LoggedCall,
     dump_go_json,
-    dump_json,
     rfc3339_now,
     split_pieces,
 )

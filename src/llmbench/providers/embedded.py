@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
+import json
+import mmap
 import os
+import struct
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,9 @@ INSTALL_HINT = (
     "pip install -e '.[embedded]'"
 )
 EMBEDDED_NUM_CTX = 2048
+# GGUF metadata value types 0..12 -> their struct; 8 is a string, 9 an array (element type, count, elements).
+_GGUF_SCALARS = {kind: struct.Struct("<" + code) for kind, code in enumerate("BbHhIif?..Qqd") if code != "."}
+_IDENTITY_KEYS = ("general.architecture", "general.size_label", "general.name", "general.file_type")
 
 
 def embedded_available() -> bool:
@@ -61,6 +68,126 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def cache_dir() -> Path:
+    """LLMBENCH_CACHE_DIR, else llmbench's folder in the XDG user cache dir."""
+    if override := os.environ.get("LLMBENCH_CACHE_DIR"):
+        return Path(override).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "llmbench"
+
+
+def cached_digest(path: Path) -> str:
+    """file_digest, remembered by (path, size, mtime_ns): hashing 100 MB on every `models` is the slow part.
+
+    The cache is only a shortcut: when it is missing, corrupt or unwritable the file is simply hashed.
+    """
+    path = path.resolve()
+    stat = path.stat()  # before hashing: a file changed meanwhile gets a stale key, so a re-hash next time
+    store = cache_dir() / "digests.json"
+    try:
+        cache = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    if not isinstance(cache, dict):
+        cache = {}
+    entry = cache.get(str(path))
+    if (
+        isinstance(entry, dict)
+        and entry.get("size") == stat.st_size
+        and entry.get("mtime_ns") == stat.st_mtime_ns
+        and isinstance(entry.get("sha256"), str)
+    ):
+        return entry["sha256"]
+    digest = file_digest(path)
+    cache[str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+    _write_json_atomic(store, cache)
+    return digest
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    """Temp file + os.replace, so a concurrent reader never sees half a file; failures are ignored."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError:
+        pass
+
+
+def gguf_metadata(path: Path, enough: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """The scalar and string key/values of a GGUF header (v2/v3), read without llama.cpp or the weights.
+
+    Arrays (the tokenizer's vocabulary) are skipped, and reading stops at the tensor infos, or as soon as
+    `enough(meta)` holds: the general.* keys come first, before 100k tokenizer strings.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(24)
+            if header[:4] != b"GGUF":
+                raise TargetUnavailable(f"{path} is not a GGUF model file")
+            version, _tensors, count = struct.unpack("<IQQ", header[4:])
+            if version not in (2, 3):
+                raise TargetUnavailable(
+                    f"{path}: unsupported GGUF version {version} (llama.cpp reads 2 and 3)"
+                )
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _gguf_kv(data, count, enough)
+    except (struct.error, ValueError) as exc:
+        raise TargetUnavailable(f"{path} is not a readable GGUF model file: {exc}") from None
+    except OSError as exc:
+        raise TargetUnavailable(f"cannot read the embedded model file {path}: {exc}") from None
+
+
+def _gguf_kv(data: mmap.mmap, count: int, enough: Callable[[dict[str, Any]], bool] | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    offset = 24
+    for _ in range(count):
+        key, offset = _gguf_string(data, offset)
+        (kind,) = struct.unpack_from("<I", data, offset)
+        offset += 4
+        if kind == 8:
+            meta[key], offset = _gguf_string(data, offset)
+        elif kind == 9:
+            item, length = struct.unpack_from("<IQ", data, offset)
+            offset += 12
+            if item == 8:
+                for _ in range(length):
+                    offset += 8 + struct.unpack_from("<Q", data, offset)[0]
+            else:
+                offset += length * _gguf_scalar(item).size
+        else:
+            (meta[key],) = _gguf_scalar(kind).unpack_from(data, offset)
+            offset += _gguf_scalar(kind).size
+        if enough is not None and enough(meta):
+            break
+    return meta
+
+
+def _gguf_scalar(kind: int) -> struct.Struct:
+    if kind not in _GGUF_SCALARS:
+        raise ValueError(f"unknown GGUF value type {kind}")
+    return _GGUF_SCALARS[kind]
+
+
+def _gguf_string(data: mmap.mmap, offset: int) -> tuple[str, int]:
+    (length,) = struct.unpack_from("<Q", data, offset)
+    end = offset + 8 + length
+    if end > len(data):
+        raise ValueError(f"a string runs past the end of the file at byte {offset}")
+    return data[offset + 8 : end].decode("utf-8"), end
+
+
+def _has_identity(meta: dict[str, Any]) -> bool:
+    return all(k in meta for k in _IDENTITY_KEYS) and f"{meta['general.architecture']}.context_length" in meta
+
+
 class EmbeddedProvider:
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
@@ -75,35 +202,57 @@ class EmbeddedProvider:
             except ImportError:
                 raise TargetUnavailable(f"llama.cpp is not installed; {INSTALL_HINT}") from None
             threads = self.spec.extra.get("n_threads") or max(1, min(4, os.cpu_count() or 1))
-            self._llm = Llama(
-                model_path=str(self.path),
-                n_ctx=self.spec.params.num_ctx or EMBEDDED_NUM_CTX,
-                n_threads=threads,
-                seed=self.spec.params.seed if self.spec.params.seed is not None else 42,
-                verbose=False,
-            )
+            try:
+                self._llm = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self._n_ctx,
+                    n_threads=threads,
+                    seed=self.spec.params.seed if self.spec.params.seed is not None else 42,
+                    verbose=False,
+                )
+            except ValueError as exc:  # llama.cpp's way of saying the weights cannot be loaded
+                raise TargetUnavailable(f"llama.cpp could not load {self.path}: {exc}") from None
         return self._llm
 
+    async def prepare(self) -> None:
+        """Load the weights before a run's first call: a file llama.cpp cannot load stops the run before any
+        call, and the load time stays out of the first call's latency."""
+
+        def load() -> None:
+            with self._lock:
+                self._load()
+
+        await asyncio.to_thread(load)
+
+    @property
+    def _n_ctx(self) -> int:
+        return self.spec.params.num_ctx or EMBEDDED_NUM_CTX
+
     async def describe(self) -> ModelIdentity:
-        llm = await asyncio.to_thread(self._load)
-        meta: dict[str, str] = dict(llm.metadata or {})
+        """From the GGUF header and a cached digest: importing llama.cpp and loading weights cost ~0.5 s."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise TargetUnavailable(f"llama.cpp is not installed; {INSTALL_HINT}")
+        meta = await asyncio.to_thread(gguf_metadata, self.path, _has_identity)
+        digest = await asyncio.to_thread(cached_digest, self.path)
+        architecture = meta.get("general.architecture")
+        context_length = meta.get(f"{architecture}.context_length")
         from importlib.metadata import version
 
         return ModelIdentity(
             target=self.spec.name,
             provider="embedded",
             model=self.spec.model,
-            digest=await asyncio.to_thread(file_digest, self.path),
-            family=meta.get("general.architecture"),
+            digest=digest,
+            family=architecture,
             parameter_size=meta.get("general.size_label"),
             quantization=_quantization(self.path.name, meta),
             format="gguf",
             capabilities=["completion"],
-            context_length=int(meta["llama.context_length"]) if meta.get("llama.context_length") else None,
+            context_length=int(context_length) if context_length else None,
             server_version=f"llama-cpp-python {version('llama_cpp_python')}",
             host="in-process",
             served_model=meta.get("general.name"),
-            extra={"path": str(self.path), "n_ctx": llm.n_ctx()},
+            extra={"path": str(self.path), "n_ctx": self._n_ctx},
         )
 
     async def complete(self, prompt: Prompt, params: GenerationParams) -> Completion:
@@ -181,8 +330,9 @@ class EmbeddedProvider:
             self._llm = None
 
 
-def _quantization(filename: str, meta: dict[str, str]) -> str | None:
+def _quantization(filename: str, meta: dict[str, Any]) -> str | None:
     for part in filename.replace("-", ".").split("."):
         if part.upper().startswith(("Q", "F16", "F32", "BF16", "IQ")) and any(c.isdigit() for c in part):
             return part.upper()
-    return meta.get("general.file_type")
+    file_type = meta.get("general.file_type")  # llama.cpp's LLAMA_FTYPE_* number
+    return str(file_type) if file_type is not None else None
