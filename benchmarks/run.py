@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import datetime as dt
 import importlib.metadata as md
@@ -84,12 +85,17 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+CACHE_DIR = tempfile.mkdtemp(prefix="llmbench-bench-cache-")
+atexit.register(shutil.rmtree, CACHE_DIR, True)
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPSEEK_API_KEY", "LLMBENCH_DEBUG"):
         env.pop(key, None)
     env["OLLAMA_HOST"] = f"http://127.0.0.1:{closed_port()}"
     env["NO_COLOR"] = "1"
+    env["LLMBENCH_CACHE_DIR"] = CACHE_DIR  # never the user's cache
     env.update(extra)
     return env
 
@@ -191,11 +197,14 @@ def llmbench_run(
     prefix: list[str] | None = None,
     timeout: float = 300,
     ok_codes: tuple[int, ...] = (0,),
+    env: dict[str, str] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """One `llmbench run` subprocess in `workdir`; returns (wall seconds, its --json summary)."""
     cmd = (prefix or []) + [LLMBENCH, "run", "--no-report", "-q", "--json", "-s", str(suite)] + (extra or [])
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=workdir, env=base_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=workdir, env=base_env(**(env or {})), capture_output=True, text=True, timeout=timeout
+    )
     wall = time.perf_counter() - t0
     if proc.returncode not in ok_codes:
         raise RuntimeError(f"llmbench run failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -382,7 +391,7 @@ def profile_run(root: Path, url: str, n: int) -> dict[str, Any]:
     }
 
 
-def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
+def bench_overhead(root: Path, n: int, reps: int, before_tree: Path | None = None) -> dict[str, Any]:
     log(f"per-call overhead: N={n}, {reps} repetitions")
     out: dict[str, Any] = {
         "n": n,
@@ -425,6 +434,16 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
                 f"  rep {rep}: direct sync {out['sync'][-1] * 1e3:.3f} ms, async {out['async'][-1] * 1e3:.3f} ms,"
                 f" llmbench {out['per_call'][-1] * 1e3:.3f} ms/call (N-run {wall_n:.2f} s, 1-run {wall_1:.2f} s)"
             )
+            if before_tree is not None:  # the old code, same stub, same minutes
+                old_env = {"PYTHONPATH": str(before_tree / "src")}
+                wall_n, summary_n = llmbench_run(work_n, suite_n, extra=["--results", "old.db"], env=old_env)
+                wall_1, _ = llmbench_run(
+                    work_1, work_1 / "one.yaml", extra=["--results", "old.db"], env=old_env
+                )
+                out.setdefault("before_wall_n", []).append(wall_n)
+                out.setdefault("before_wall_1", []).append(wall_1)
+                out.setdefault("before_elapsed_n", []).append(summary_n["elapsed_s"] / n)
+                log(f"    before: {(wall_n - wall_1) / (n - 1) * 1e3:.3f} ms/call")
         out["profile"] = profile_run(root, stub.url, n)
     out["sync_ms"] = median(out["sync"]) * 1e3
     out["async_ms"] = median(out["async"]) * 1e3
@@ -432,6 +451,12 @@ def bench_overhead(root: Path, n: int, reps: int) -> dict[str, Any]:
     out["per_call_ms"] = (median(out["wall_n"]) - median(out["wall_1"])) / (n - 1) * 1e3
     out["loop_ms"] = median(out["elapsed_n"]) * 1e3
     out["startup_1call_s"] = median(out["wall_1"])
+    if out.get("before_wall_n"):
+        out["before"] = {
+            "per_call_ms": (median(out["before_wall_n"]) - median(out["before_wall_1"])) / (n - 1) * 1e3,
+            "loop_ms": median(out["before_elapsed_n"]) * 1e3,
+            "startup_1call_s": median(out["before_wall_1"]),
+        }
     out["best"] = {
         "sync_ms": min(out["sync"]) * 1e3,
         "async_ms": min(out["async"]) * 1e3,
@@ -640,13 +665,14 @@ HEAVY = [
 MUST_NOT = {"litellm", "pandas", "pyarrow", "llama_cpp", "openai"}
 
 
-def time_cmd(cmd: list[str], cwd: Path, runs: int) -> tuple[float, int]:
-    subprocess.run(cmd, cwd=cwd, env=base_env(), capture_output=True, timeout=120)  # warm-up
+def time_cmd(cmd: list[str], cwd: Path, runs: int, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Median wall time after one warm-up run (which also fills the embedded model's digest cache)."""
+    subprocess.run(cmd, cwd=cwd, env=base_env(**(env or {})), capture_output=True, timeout=120)
     times = []
     rc = 0
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=base_env(), capture_output=True, timeout=120)
+        proc = subprocess.run(cmd, cwd=cwd, env=base_env(**(env or {})), capture_output=True, timeout=120)
         times.append(time.perf_counter() - t0)
         rc = proc.returncode
     return median(times), rc
@@ -678,7 +704,7 @@ def cli_code(argv: list[str]) -> str:
     )
 
 
-def bench_startup(root: Path, runs: int) -> dict[str, Any]:
+def bench_startup(root: Path, runs: int, before_tree: Path | None = None) -> dict[str, Any]:
     log("start-up and imports")
     work = fresh_dir(root, "startup")
     cmds = {
@@ -695,6 +721,12 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
         t, rc = time_cmd(cmd, work, runs)
         (out["refs"] if label in refs else out["cmds"])[label] = {"s": t, "rc": rc}
         log(f"  {label}: {t * 1e3:.0f} ms (rc {rc})")
+    if before_tree is not None:
+        t, _ = time_cmd(
+            cmds["llmbench models (no Ollama)"], work, runs, {"PYTHONPATH": str(before_tree / "src")}
+        )
+        out["before_models_s"] = t
+        log(f"    before: llmbench models {t * 1e3:.0f} ms")
     out["run_import_floor_s"], _ = time_cmd(
         [
             sys.executable,
@@ -738,13 +770,14 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
     try:
         code = (
             "import time, importlib.util, pathlib\n"
-            "t=time.perf_counter(); import llama_cpp; a=time.perf_counter()-t\n"
-            "from llmbench.providers.embedded import resolve_model_path, file_digest\n"
+            "from llmbench.providers.embedded import resolve_model_path, file_digest, gguf_metadata\n"
             "p=resolve_model_path('smollm2')\n"
+            "t=time.perf_counter(); gguf_metadata(p); h=time.perf_counter()-t\n"
+            "t=time.perf_counter(); import llama_cpp; a=time.perf_counter()-t\n"
             "t=time.perf_counter(); llm=llama_cpp.Llama(model_path=str(p), n_ctx=2048, verbose=False);"
             " b=time.perf_counter()-t\n"
             "t=time.perf_counter(); file_digest(p); c=time.perf_counter()-t\n"
-            "print(a, b, c, p.stat().st_size)\n"
+            "print(a, b, c, p.stat().st_size, h)\n"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code],
@@ -754,8 +787,9 @@ def bench_startup(root: Path, runs: int) -> dict[str, Any]:
             text=True,
             timeout=120,
         )
-        a, b, c, size = proc.stdout.split()
+        a, b, c, size, h = proc.stdout.split()
         out["models_breakdown"] = {
+            "gguf_header_s": float(h),
             "import_llama_cpp_s": float(a),
             "load_model_s": float(b),
             "sha256_s": float(c),
@@ -1567,6 +1601,30 @@ def render_before_after(res: dict[str, Any], a: Callable[[str], None], number: i
             f"| {label} | {fmt(before)} {unit} | {fmt(after)} {unit} | {after / before:.2f}× | "
             f"{'yes' if better else 'no'} | {fix} |"
         )
+    st = res.get("startup") or {}
+    if st.get("before_models_s"):
+        x, y = st["before_models_s"] * 1e3, st["cmds"]["llmbench models (no Ollama)"]["s"] * 1e3
+        a(
+            f"| `llmbench models` with no Ollama (measured side by side) | {x:,.3g} ms | {y:,.3g} ms | "
+            f"{y / x:.2f}× | {'yes' if y < x else 'no'} | see above |"
+        )
+    ov = res.get("overhead") or {}
+    if ov.get("before"):
+        b = ov["before"]
+        for label, x, y, unit in (
+            ("per-call time, `llmbench run`, start-up subtracted", b["per_call_ms"], ov["per_call_ms"], "ms"),
+            ("runner loop per call", b["loop_ms"], ov["loop_ms"], "ms"),
+            (
+                "`llmbench run` fixed start-up (1-call run)",
+                b["startup_1call_s"] * 1e3,
+                ov["startup_1call_s"] * 1e3,
+                "ms",
+            ),
+        ):
+            a(
+                f"| {label} (measured side by side, interleaved) | {x:,.3g} {unit} | {y:,.3g} {unit} | "
+                f"{y / x:.2f}× | {'yes' if y < x else 'no'} | see the first row |"
+            )
     change = (
         "rows without their long texts; answers read 500 at a time while the data is written; JSON written and "
         "gzipped piece by piece, gzip in a worker thread; same data (sha256)"
@@ -1701,7 +1759,7 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         mv = st["per_cmd"]["models"]
         a(
             f"| heavy modules imported by `llmbench models` (no Ollama, embedded extra installed) | "
-            f"{', '.join(mv['bad']) or 'none'} (+ loads and hashes the model) | none needed to print a table | "
+            f"{', '.join(mv['bad']) or 'none'} | none needed to print a table | "
             f"{'NOT OK' if mv['bad'] else 'OK'} |"
         )
     if sr:
@@ -2000,11 +2058,14 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             a(f"| `{'  ' * depth}{name}` | {cum_us / 1e3:.1f} |")
         a("")
         mb = st.get("models_breakdown") or {}
-        if "load_model_s" in mb:
+        if "gguf_header_s" in mb:
             a(
-                f"`llmbench models` without Ollama describes the embedded model for real (measured separately): "
-                f"importing llama_cpp {mb['import_llama_cpp_s'] * 1e3:.0f} ms, loading the {mb['gguf_mb']:.0f} MB "
-                f"GGUF {mb['load_model_s'] * 1e3:.0f} ms, sha256 of the file {mb['sha256_s'] * 1e3:.0f} ms."
+                f"`llmbench models` without Ollama describes the embedded model from the GGUF header "
+                f"({mb['gguf_header_s'] * 1e3:.1f} ms) and a digest cached by path, size and mtime (the first time: "
+                f"sha256 of the {mb['gguf_mb']:.0f} MB file, {mb['sha256_s'] * 1e3:.0f} ms). What it no longer "
+                f"does (measured separately): importing llama_cpp {mb['import_llama_cpp_s'] * 1e3:.0f} ms and "
+                f"loading the weights {mb['load_model_s'] * 1e3:.0f} ms — `run` loads them once, before the first "
+                "call."
             )
             a("")
         a(load_note(res, "startup"))
@@ -2012,11 +2073,10 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
         a(
             "**What limits it.** `--help` and `--version` pay for Python, typer (and its click) and "
             "`llmbench.cli`'s own imports; the commands import their dependencies lazily, and none of litellm, "
-            "pandas, pyarrow, llama_cpp or openai is loaded for them. `models` with no Ollama falls back to the "
-            "embedded model: it imports llama_cpp (and numpy), loads the weights and hashes the GGUF just to print "
-            "a table. `run` imports the ollama client and httpx (whose `__init__` pulls in its CLI module, hence "
-            "click/rich/pygments), pydantic models for config, suites and prices, and creates an httpx client — "
-            "each loads the CA bundle into an SSL context even for a plain-http Ollama."
+            "pandas, pyarrow, llama_cpp or openai is loaded for them. `models` with no Ollama still imports the "
+            "ollama client and httpx to look for a server, then reads the embedded model's header. `run` imports the ollama client and httpx (whose `__init__` pulls in its CLI module, hence "
+            "click/rich/pygments), pydantic models for config, suites and prices, and creates an httpx client "
+            "(which loads the CA bundle into an SSL context even for a plain-http Ollama)."
         )
         a("")
 
@@ -2387,14 +2447,14 @@ def main() -> None:
     started = time.perf_counter()
     res: dict[str, Any] = {"machine": machine(), "load": {}}
     plan = {
-        "overhead": lambda root: bench_overhead(root, n, reps),
+        "overhead": lambda root: bench_overhead(root, n, reps, args.before_tree),
         "saturation": lambda root: bench_saturation(
             root, args.latency, [1, 4, 16] if q else [1, 4, 16, 64], args.rounds, 16
         ),
         "multihost": lambda root: bench_multihost(
             root, args.latency, 4, [1, 2, 4], args.rounds, router=not q
         ),
-        "startup": lambda root: bench_startup(root, 5),
+        "startup": lambda root: bench_startup(root, 5, args.before_tree),
         "store": lambda root: bench_store(root, 2000 if q else 10_000),
         "drift": lambda root: bench_drift(root, 3000 if q else 10_000, 3 if q else 10),
         "export": lambda root: bench_export(root, 20_000 if q else 100_000, args.before_tree),

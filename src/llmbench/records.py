@@ -34,11 +34,13 @@ class GenerationParams:
         return asdict(self)
 
     def as_json(self) -> str:
-        return self._json
+        return _params_json(self)
 
-    @functools.cached_property
-    def _json(self) -> str:  # one plan shares a handful of params objects across thousands of calls
-        return json.dumps(self.as_dict())
+
+@functools.lru_cache(maxsize=256)
+def _params_json(params: GenerationParams) -> str:
+    """A plan has a handful of distinct parameter sets (equal ones hash alike) across thousands of calls."""
+    return json.dumps(params.as_dict())
 
 
 @dataclass(frozen=True)
