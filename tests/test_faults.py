@@ -455,8 +455,16 @@ def test_openai_unknown_model_is_recorded_per_call_without_retries(workdir, cli,
 def _spawn(workdir: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "FAULT_KEY": KEY}
     cmd = [sys.executable, "-m", "llmbench.cli", "run", "--no-report", "-q", "--json", *args]
+    # A shell starts background jobs with SIGINT ignored and children inherit that (CI run with `&`, cron):
+    # give the run the default disposition, as a terminal would, so Ctrl-C can be tested anywhere.
     return subprocess.Popen(
-        cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
