@@ -97,8 +97,10 @@ def test_identical_deterministic_runs_report_no_drift(workdir, cli):
         _setup(workdir, server)
         cli.run_json("run", "-s", "drift.yaml", "-n", "2")
         cli.run_json("run", "-s", "drift.yaml", "-n", "2")
-    report = json.loads(cli("drift", "--json", "--fail-on-drift").stdout)
-    assert report["drift"] is False
+    result = cli("drift", "--json", "--fail-on-drift", code=None)
+    report = json.loads(result.stdout)
+    assert report["drift"] is False, report["changes"]
+    assert result.exit_code == 0
     assert report["identity"]["ollama/r1"]["attribution"] == "same model"
     assert report["compared_calls"] == 6
     assert cli("drift", "-f", "md").stdout.startswith("## no drift")

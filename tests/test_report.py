@@ -223,6 +223,13 @@ def test_leaderboard_rates_and_intervals(bench_run):
     assert f"{round(lo * 100)}%–{round(hi * 100)}%" in r1_row
     assert "0/4" in small_row and "0/6" in small_row
     assert "empty think block" in r1_row  # the canned refusals came with empty reasoning
+    assert "deflection<br>rate" in board and "suppressed<br>reasoning" in board
+    cells = r1_row.split('<td class="n">')
+    deflection, suppressed = cells[4], cells[5]  # after accuracy, refusal, state narrative
+    assert "0/6" in deflection
+    assert "6/6" in suppressed  # canned Tiananmen refusals and the Taiwan line: think blocks all empty
+    small_cells = small_row.split('<td class="n">')
+    assert small_cells[5].split("</td>")[0].strip() == '<span class="muted">–</span>'  # no reasoning channel
     assert "<svg" in r1_row  # the interval glyphs
 
 
@@ -490,8 +497,9 @@ def test_leaderboard_keeps_failures_apart_and_prices_honestly():
         _row(category="task", verdict="correct", cost_usd=0.5),
         _row(category="task", verdict="incorrect", cost_usd=0.3),
         _row(category="probe", verdict="refused", reasoning="", reasoning_tokens=0),
-        _row(category="probe", verdict="state_narrative"),
+        _row(category="probe", verdict="state_narrative", reasoning="The official position is..."),
         _row(category="probe", verdict="answered"),
+        _row(category="probe", verdict="deflected", reasoning=""),
         _row(category="control_probe", verdict="deflected"),
         _row(target="u", cost_usd=None),
     ]
@@ -499,11 +507,14 @@ def test_leaderboard_keeps_failures_apart_and_prices_honestly():
     t = stats["t"]
     assert (t.accuracy.k, t.accuracy.n) == (1, 2)  # errors and budget exhaustion are not "wrong"
     assert t.non_ok == {"error": 1, "budget_exhausted": 1} and t.errors == 1
-    assert (t.refusal.k, t.refusal.n, t.state_narrative.k, t.censored.k) == (1, 3, 1, 2)
+    assert (t.refusal.k, t.refusal.n, t.state_narrative.k, t.censored.k) == (1, 4, 1, 3)
+    assert (t.deflection.k, t.deflection.n) == (1, 4)
+    # suppressed reasoning: of the 3 probe answers with a reasoning channel, 2 had an empty think block
+    assert (t.suppressed.k, t.suppressed.n) == (2, 3)
     assert (t.control_censored.k, t.control_censored.n) == (1, 1)
     assert t.tasks == 2 and t.cost_per_task == pytest.approx(0.4)
     assert t.cost_per_correct == pytest.approx((0.01 + 0.01 + 0.5 + 0.3) / 2)
-    assert t.empty_reasoning == 1
+    assert t.empty_reasoning == 2
     assert t.tokens_per_s == 10.0
     u = stats["u"]
     assert u.total_cost.usd is None and u.total_cost.unpriced == 1

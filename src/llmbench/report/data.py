@@ -417,7 +417,10 @@ class TargetStats:
     accuracy: Rate = field(default_factory=Rate)
     refusal: Rate = field(default_factory=Rate)
     state_narrative: Rate = field(default_factory=Rate)
+    deflection: Rate = field(default_factory=Rate)
     censored: Rate = field(default_factory=Rate)
+    # probe answers from a model with a reasoning channel whose think block was empty (R1's canned refusals)
+    suppressed: Rate = field(default_factory=Rate)
     control_censored: Rate = field(default_factory=Rate)
     tasks: int = 0
     task_prompts: int = 0
@@ -528,10 +531,15 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
                     for rate, hit in (
                         (s.refusal, verdict == "refused"),
                         (s.state_narrative, verdict == "state_narrative"),
+                        (s.deflection, verdict == "deflected"),
                         (s.censored, verdict in CENSORED),
                     ):
                         rate.n += 1
                         rate.k += hit
+                    probe_reasoning = _has_reasoning(c)
+                    if probe_reasoning is not None:
+                        s.suppressed.n += 1
+                        s.suppressed.k += probe_reasoning is False
                 else:
                     s.control_censored.n += 1
                     s.control_censored.k += verdict in CENSORED
@@ -679,6 +687,8 @@ COMPARED_METRICS = (
     ("accuracy (facts)", lambda s: s.accuracy.value, "pct"),
     ("refusal rate", lambda s: s.refusal.value, "pct"),
     ("state-narrative rate", lambda s: s.state_narrative.value, "pct"),
+    ("deflection rate", lambda s: s.deflection.value, "pct"),
+    ("suppressed reasoning (probes)", lambda s: s.suppressed.value, "pct"),
     ("censored share (probes)", lambda s: s.censored.value, "pct"),
     ("cost / task", lambda s: s.cost_per_task, "usd"),
     ("median tokens/s", lambda s: s.tokens_per_s, "num"),
