@@ -182,3 +182,29 @@ def test_history_report_marks_the_model_update(workdir, cli):
     html = path.read_text()
     assert "Model identity changed" in html and "aaaaaaaaaaaaaaa" in html and "bbbbbbbbbbbbbbb" in html
     assert "Prompts whose verdict changed" in html
+
+
+def test_an_identity_field_unknown_on_one_side_is_not_a_model_change(tmp_path):
+    """A server that did not report its version once (a dropped /api/version) must not read as "model
+    updated"; a known value that changes still does."""
+    from llmbench.config import Config, target_from_cli
+    from llmbench.drift import compare_runs
+    from llmbench.records import Cell, Completion, ModelIdentity, Prompt
+    from llmbench.store import Store
+
+    store = Store(tmp_path / "r.db")
+    target = target_from_cli("ollama/r1", Config())
+    cell = Cell(target, Prompt(id="p", suite="s", text="q"), 0, target.params)
+    for run_id, version, digest in (
+        ("a", "0.5.7", "sha256:1"),
+        ("b", None, "sha256:1"),
+        ("c", None, "sha256:2"),
+    ):
+        store.create_run(run_id, {}, 1, ["llmbench"], "test")
+        identity = ModelIdentity("ollama/r1", "ollama", "r1", digest=digest, server_version=version)
+        store.record_target(run_id, "ollama/r1", "ollama", "r1", target.public_dict(), identity)
+        store.record_call(run_id, cell, digest, "2026-11-23T12:00:00Z", 1, completion=Completion(answer="x"))
+    assert compare_runs(store, "a", "b").identity["ollama/r1"]["changed"] is False
+    changed = compare_runs(store, "b", "c").identity["ollama/r1"]
+    assert changed["changed"] is True and set(changed["fields"]) == {"digest"}
+    store.close()

@@ -97,7 +97,8 @@ def _identity_changes(
     changed = {
         k: {"before": before.get(k), "after": after.get(k)}
         for k in IDENTITY_FIELDS
-        if before.get(k) != after.get(k)
+        # unknown on one side (a server that did not say) is not evidence of a change
+        if before.get(k) is not None and after.get(k) is not None and before.get(k) != after.get(k)
     }
     fp_b = sorted({c["system_fingerprint"] for c in calls_b if c["system_fingerprint"]})
     fp_c = sorted({c["system_fingerprint"] for c in calls_c if c["system_fingerprint"]})

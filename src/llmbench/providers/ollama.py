@@ -154,11 +154,18 @@ class OllamaProvider:
         )
 
     async def server_version(self) -> str | None:
-        try:  # the chat client's own connection pool: no second client, no second TLS set-up
-            response = await self.client._client.get("/api/version", timeout=10.0)
-            return response.json().get("version")
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return None
+        # The chat client's own connection pool: no second client, no second TLS set-up. A pooled connection
+        # the server has just closed fails at once; the second try opens a new one.
+        for attempt in range(2):
+            try:
+                response = await self.client._client.get("/api/version", timeout=10.0)
+                return response.json().get("version")
+            except httpx.TransportError:
+                if attempt:
+                    return None
+            except (httpx.HTTPError, ValueError, AttributeError):
+                return None
+        return None
 
     def _options(self, prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
         options = {
