@@ -1504,6 +1504,14 @@ SIZES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "rows/s": lambda r: r["store"]["rows"],
     "s": lambda r: (r["drift"]["calls"], r["drift"]["runs"]),
 }
+# What changed, for the rows of both before/after tables.
+CHANGE_PER_CALL = (
+    "grade computed from the values being stored and written in the call's transaction (no read-back, one "
+    "commit instead of two); first attempt outside tenacity; SQL text and params JSON built once"
+)
+CHANGE_MODELS = (
+    "GGUF header read for the metadata, weights digest cached by path/size/mtime; llama_cpp not imported"
+)
 # (figure, how to read it from a results dict, unit, higher is better, what changed)
 BEFORE_AFTER: list[tuple[str, Callable[[dict[str, Any]], float], str, bool, str]] = [
     (
@@ -1511,8 +1519,7 @@ BEFORE_AFTER: list[tuple[str, Callable[[dict[str, Any]], float], str, bool, str]
         lambda r: r["overhead"]["per_call_ms"],
         "ms",
         False,
-        "grade computed from the stored values and written in the call's transaction (no read-back, one "
-        "commit instead of two); first attempt outside tenacity; SQL text and params JSON built once",
+        CHANGE_PER_CALL,
     ),
     (
         "runner loop per call (`elapsed_s` ÷ N)",
@@ -1540,7 +1547,7 @@ BEFORE_AFTER: list[tuple[str, Callable[[dict[str, Any]], float], str, bool, str]
         lambda r: r["startup"]["cmds"]["llmbench models (no Ollama)"]["s"] * 1e3,
         "ms",
         False,
-        "GGUF header read for the metadata, weights digest cached by path/size/mtime; llama_cpp not imported",
+        CHANGE_MODELS,
     ),
     (
         "`Store.record_call`, one commit per row",
@@ -1596,12 +1603,8 @@ def render_before_after(res: dict[str, Any], a: Callable[[str], None], number: i
     ov = res.get("overhead") or {}
     if ov.get("before"):
         b = ov["before"]
-        change = (
-            "grade computed from the values being stored and written in the call's transaction (no read-back, "
-            "one commit instead of two); first attempt outside tenacity; SQL text and params JSON built once"
-        )
         rows += [
-            ("per-call time, `llmbench run`, start-up subtracted", b["per_call_ms"], ov["per_call_ms"], "ms", False, change),
+            ("per-call time, `llmbench run`, start-up subtracted", b["per_call_ms"], ov["per_call_ms"], "ms", False, CHANGE_PER_CALL),
             ("runner loop per call (`elapsed_s` ÷ N)", b["loop_ms"], ov["loop_ms"], "ms", False, "same"),
             (
                 "`llmbench run` fixed start-up (1-call run)", b["startup_1call_s"] * 1e3, ov["startup_1call_s"] * 1e3,
@@ -1617,7 +1620,7 @@ def render_before_after(res: dict[str, Any], a: Callable[[str], None], number: i
                 st["cmds"]["llmbench models (no Ollama)"]["s"] * 1e3,
                 "ms",
                 False,
-                "GGUF header read for the metadata, weights digest cached by path/size/mtime; llama_cpp not imported",
+                CHANGE_MODELS,
             )
         )
     rp = res.get("report") or {}

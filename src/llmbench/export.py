@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from llmbench.files import atomic_path
 from llmbench.store import Store
 
 # The documented export fields, in order (README "Export fields").
@@ -98,15 +98,8 @@ def export(store: Store, run_id: str, fmt: str, out: Path | None) -> int:
         return _write_parquet(store, run_id, out)
     if out is None:
         return _write_text(store, run_id, fmt, sys.stdout)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    try:
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            count = _write_text(store, run_id, fmt, handle)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    with atomic_path(out) as partial, open(partial, "w", encoding="utf-8", newline="") as handle:
+        return _write_text(store, run_id, fmt, handle)
 
 
 def _write_parquet(store: Store, run_id: str, out: Path) -> int:
@@ -125,19 +118,13 @@ def _write_parquet(store: Store, run_id: str, out: Path) -> int:
         return pa.bool_() if name in _BOOLS else pa.string()
 
     schema = pa.schema([(name, arrow_type(name)) for name in FIELDS])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
     count = 0
     source = rows(store, run_id)
-    try:
-        with pq.ParquetWriter(partial, schema) as writer:
-            while batch := list(islice(source, PARQUET_BATCH)):
-                frame = pd.DataFrame.from_records(batch, columns=FIELDS)
-                writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-                count += len(batch)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_path(out) as partial, pq.ParquetWriter(partial, schema) as writer:
+        while batch := list(islice(source, PARQUET_BATCH)):
+            frame = pd.DataFrame.from_records(batch, columns=FIELDS)
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            count += len(batch)
     return count
 
 

@@ -7,7 +7,9 @@ writes.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +20,8 @@ from typing import Any, Protocol
 
 from llmbench.errors import StoreError, UsageError
 from llmbench.records import Cell, Completion, ModelIdentity
+
+log = logging.getLogger("llmbench")
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -139,21 +143,15 @@ class RunInfo:
     targets: list[str]
 
 
-_CALL_COLUMNS = (
-    "run_id", "cell_key", "target", "provider", "model", "model_digest", "suite", "prompt_id", "category",
-    "topic", "language", "repeat", "prompt", "system", "params_json", "answer", "reasoning",
-    "reasoning_format", "done_reason", "prompt_tokens", "completion_tokens", "reasoning_tokens",
-    "reasoning_tokens_estimated", "cached_tokens", "eval_count", "total_duration_ns", "load_duration_ns",
-    "prompt_eval_duration_ns", "eval_duration_ns", "latency_s", "ttft_s", "tokens_per_s", "served_model",
-    "system_fingerprint", "host", "cost_usd", "cost_json", "error", "error_kind", "attempts", "started_at",
-    "finished_at", "raw_json",
-)  # fmt: skip
-# A success replaces an earlier failure of the same cell; nothing replaces a success.
-_UPSERT_CALL = (
-    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)}) "
-    f"ON CONFLICT(run_id, cell_key) DO UPDATE SET "
-    f"{', '.join(f'{k}=excluded.{k}' for k in _CALL_COLUMNS[2:])} WHERE calls.error IS NOT NULL"
-)
+@functools.lru_cache(maxsize=4)
+def _upsert_call(columns: tuple[str, ...]) -> str:
+    """The INSERT for a call row with these columns, built once. A success replaces an earlier failure of
+    the same cell; nothing replaces a success."""
+    updates = ", ".join(f"{k}=excluded.{k}" for k in columns if k not in ("run_id", "cell_key"))
+    return (
+        f"INSERT INTO calls ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT(run_id, cell_key) DO UPDATE SET {updates} WHERE calls.error IS NOT NULL"
+    )
 
 
 class GradeLike(Protocol):
@@ -414,19 +412,18 @@ class Store:
             try:
                 graded = grade(values)
             except Exception as exc:  # a grading bug must not lose a paid answer
-                import logging
-
-                logging.getLogger("llmbench").warning(
+                log.warning(
                     "grading %s failed (%s: %s); `llmbench grade` can retry it",
                     cell.key,
                     type(exc).__name__,
                     exc,
                 )
+        insert = _upsert_call(tuple(values))
         if graded is None:  # one statement, committed on its own
-            self.db.execute(_UPSERT_CALL, tuple(values.values()))
+            self.db.execute(insert, tuple(values.values()))
             return
         with self.transaction():
-            if self.db.execute(_UPSERT_CALL, tuple(values.values())).rowcount:
+            if self.db.execute(insert, tuple(values.values())).rowcount:
                 self.record_grade(
                     run_id,
                     cell.key,
@@ -495,7 +492,6 @@ class Store:
             "finished_at": now_iso(),
             "raw_json": json.dumps(c.raw, ensure_ascii=False, default=str) if c.raw else None,
         }
-        assert tuple(values) == _CALL_COLUMNS
         return values
 
     def record_grade(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llmbench.errors import CallError, TargetUnavailable
+from llmbench.files import atomic_path
 from llmbench.providers.base import merge_reasoning, messages_for
 from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
 
@@ -104,19 +105,10 @@ def cached_digest(path: Path) -> str:
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    """Temp file + os.replace, so a concurrent reader never sees half a file; failures are ignored."""
-    import tempfile
-
+    """Written whole or not at all (a concurrent reader never sees half a file); failures are ignored."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        with atomic_path(path) as partial, open(partial, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
     except OSError:
         pass
 

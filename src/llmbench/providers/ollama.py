@@ -41,8 +41,7 @@ async def _note_retry_after(response: httpx.Response) -> None:
 # httpx splits streamed lines the way str.splitlines() does, so a raw U+0085 (NEL), U+2028 or U+2029 inside
 # an answer would cut a JSON line in two (Go's encoder escapes the last two, not NEL). Inside NDJSON they can
 # only sit in strings, where the escaped form means the same: rewrite them before httpx sees the bytes.
-_LINE_BREAKERS = {"\x85": b"\\u0085", "\u2028": b"\\u2028", "\u2029": b"\\u2029"}
-_LINE_BREAKER_BYTES = [(ch.encode(), esc) for ch, esc in _LINE_BREAKERS.items()]
+_LINE_BREAKERS = [(ch.encode(), f"\\u{ord(ch):04x}".encode()) for ch in "\x85\u2028\u2029"]
 
 
 class _EscapedLines(httpx.AsyncByteStream):
@@ -55,7 +54,7 @@ class _EscapedLines(httpx.AsyncByteStream):
             chunk = held + chunk
             cut = _incomplete_tail(chunk)
             chunk, held = chunk[: len(chunk) - cut], chunk[len(chunk) - cut :]
-            for raw, escaped in _LINE_BREAKER_BYTES:
+            for raw, escaped in _LINE_BREAKERS:
                 if raw in chunk:
                     chunk = chunk.replace(raw, escaped)
             yield chunk
@@ -154,15 +153,13 @@ class OllamaProvider:
         )
 
     async def server_version(self) -> str | None:
-        # The chat client's own connection pool: no second client, no second TLS set-up. A pooled connection
-        # the server has just closed fails at once; the second try opens a new one.
-        for attempt in range(2):
+        # The chat client's own connection pool: no second client, no second TLS set-up.
+        for _ in range(2):
             try:
                 response = await self.client._client.get("/api/version", timeout=10.0)
                 return response.json().get("version")
             except httpx.TransportError:
-                if attempt:
-                    return None
+                continue  # a pooled connection the server had just closed: the second try opens a new one
             except (httpx.HTTPError, ValueError, AttributeError):
                 return None
         return None

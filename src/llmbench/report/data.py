@@ -510,6 +510,7 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
             ok = not failed and (c.get("outcome") in (None, "ok"))
             category = c.get("category") or ""
             verdict = c.get("verdict")
+            has_reasoning = _has_reasoning(c)
             cost = c.get("cost_usd")
             s.total_cost.add(cost, billable=not failed)
             if cost is not None:
@@ -536,10 +537,9 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
                     ):
                         rate.n += 1
                         rate.k += hit
-                    probe_reasoning = _has_reasoning(c)
-                    if probe_reasoning is not None:
+                    if has_reasoning is not None:
                         s.suppressed.n += 1
-                        s.suppressed.k += probe_reasoning is False
+                        s.suppressed.k += has_reasoning is False
                 else:
                     s.control_censored.n += 1
                     s.control_censored.k += verdict in CENSORED
@@ -552,7 +552,6 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
                     latency.append(c["latency_s"])
             s.prompt_tokens += c.get("prompt_tokens") or 0
             s.completion_tokens += c.get("completion_tokens") or 0
-            has_reasoning = _has_reasoning(c)
             if has_reasoning is False and not failed:
                 s.empty_reasoning += 1
             if c.get("completion_tokens") and c.get("reasoning_tokens") is not None:

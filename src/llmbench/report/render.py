@@ -17,9 +17,8 @@ import re
 import secrets
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -30,6 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from llmbench import __version__
+from llmbench.files import atomic_path
 from llmbench.report import data as D
 from llmbench.store import Store
 
@@ -601,20 +601,6 @@ def _cleaner(store: Store, run_ids: list[str]) -> D.Cleaner:
     return D.Cleaner(D.env_secrets(n for n in names if isinstance(n, str)))
 
 
-@contextmanager
-def _snapshot(store: Store) -> Iterator[None]:
-    """One read transaction: the calls read for the views and their texts, read later, are the same calls
-    even while a run is writing to the database."""
-    if store.db.in_transaction:
-        yield
-        return
-    store.db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        store.db.execute("COMMIT")  # (nothing was written)
-
-
 def render_report(store: Store, run_ids: list[str]) -> str:
     """The whole report as one HTML string. Reads the database only (never calls a model server)."""
     before, data, after = _render_parts(store, run_ids)
@@ -626,7 +612,9 @@ def render_report(store: Store, run_ids: list[str]) -> str:
 def _render_parts(store: Store, run_ids: list[str]) -> tuple[str, bytes | bytearray, str]:
     """The page before its data, the data element's content (UTF-8 bytes) and the page after it:
     `write_report` writes them one after the other, never a joined copy of the page, nor an encoded one."""
-    with _snapshot(store):
+    # One read transaction: the calls read for the views and their texts, read later, are the same calls
+    # even while a run is writing to the database.
+    with store.transaction():
         clean = _cleaner(store, run_ids)
         labels = [chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i in range(len(run_ids))]
         runs = [_run_view(store, run_id, label, clean) for run_id, label in zip(run_ids, labels, strict=True)]
@@ -686,14 +674,12 @@ def write_report(store: Store, run_ids: list[str], path: Path, *also: Path) -> P
     """Render once and write to `path` (and any `also` paths, e.g. reports/latest.html)."""
     before, data, after = _render_parts(store, run_ids)
     for target in (path, *also):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+        # atomic: a reader never sees half a report
+        with atomic_path(target) as partial, open(partial, "w", encoding="utf-8") as handle:
             handle.write(before)
             handle.flush()
             handle.buffer.write(data)  # UTF-8 already
             handle.write(after)
-        tmp.replace(target)  # atomic: a reader never sees half a report
     return path
 
 
