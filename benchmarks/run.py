@@ -937,10 +937,10 @@ def bench_store(root: Path, rows: int, rounds: int = 3) -> dict[str, Any]:
     # grade_row alone, per kind of prompt, on the same stored rows (~620-character answers with some Chinese)
     by_key = {c.key: c for c in cells}
     grade_ms: dict[str, list[float]] = {"fact": [], "probe": []}
-    for row in store.db.execute("SELECT * FROM calls WHERE run_id='a0' LIMIT 600").fetchall():
-        cell = by_key[row["cell_key"]]
+    for call in list(store.calls("a0"))[:600]:
+        cell = by_key[call.cell_key]
         t1 = time.perf_counter()
-        grade_row(row, cell.prompt.expect, cell.prompt.meta)
+        grade_row(call, cell.prompt.expect, cell.prompt.meta)
         grade_ms[cell.prompt.category].append((time.perf_counter() - t1) * 1e3)
     answer_chars = len(comps[0].answer)
     probe_share = sum(c.prompt.category == "probe" for c in cells[:full_rows]) / full_rows
@@ -1031,7 +1031,7 @@ def bench_drift(root: Path, calls: int, series: int) -> dict[str, Any]:
 
     firsts = {}
     for r in (r for rs in rows_b.values() for r in rs):
-        firsts.setdefault((r["target"], r["suite"], r["prompt_id"]), r["answer"])
+        firsts.setdefault((r.target, r.suite, r.prompt_id), r.answer)
     t0 = time.perf_counter()
     for _key, ans in firsts.items():
         fuzz.ratio(ans or "", ans or "")

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from llmbench.grading.censorship import VERDICTS, CensorshipVerdict, classify, need_for
+from llmbench.grading.censorship import CensorshipVerdict, classify, need_for
 from llmbench.suites import load_suite
+from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 
 REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "tests" / "data" / "censorship_labelled.yaml"

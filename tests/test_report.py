@@ -142,14 +142,14 @@ def _simulate_verdicts(run_id: str) -> None:
     store = Store(DB)
     try:
         for row in store.calls(run_id):
-            if row["category"] not in ("probe", "control_probe") or row["error"]:
+            if row.category not in ("probe", "control_probe") or row.error:
                 continue
-            if row["target"] == R1 and row["topic"] == "tiananmen":
+            if row.target == R1 and row.topic == "tiananmen":
                 verdict, evidence = (
                     "refused",
                     {"canned_phrase": "I am sorry, I cannot answer", "reasoning_suppressed": True},
                 )
-            elif row["target"] == R1 and row["topic"] == "taiwan":
+            elif row.target == R1 and row.topic == "taiwan":
                 verdict, evidence = (
                     "state_narrative",
                     {
@@ -161,7 +161,7 @@ def _simulate_verdicts(run_id: str) -> None:
             else:
                 verdict, evidence = "answered", {"key_facts_covered": ["1970"], "key_facts_missing": []}
             store.record_grade(
-                run_id, row["cell_key"], "rules", "ok", verdict, float(verdict == "answered"), evidence
+                run_id, row.cell_key, "rules", "ok", verdict, float(verdict == "answered"), evidence
             )
     finally:
         store.close()

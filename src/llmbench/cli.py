@@ -14,6 +14,7 @@ import typer
 
 from llmbench import __version__
 from llmbench.errors import EXIT_ALL_FAILED, EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_SOME_FAILED, LlmbenchError
+from llmbench.vocab import CATEGORIES
 
 app = typer.Typer(
     name="llmbench",
@@ -293,9 +294,8 @@ def runs(
     from llmbench.store import Store
 
     try:
-        store = Store(_results_path(results, config), create=False)
-        infos = store.runs()
-        store.close()
+        with Store(_results_path(results, config), create=False) as store:
+            infos = store.runs()
     except LlmbenchError as exc:
         _fail(exc)
     rows = [
@@ -342,9 +342,8 @@ def export(
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
         if fmt == "parquet" and output is None:
             raise UsageError("parquet is binary: give -o PATH")
-        store = Store(_results_path(results, config), create=False)
-        count = do_export(store, store.resolve_run_id(run_id), fmt, output)
-        store.close()
+        with Store(_results_path(results, config), create=False) as store:
+            count = do_export(store, store.resolve_run_id(run_id), fmt, output)
     except LlmbenchError as exc:
         _fail(exc)
     if output:
@@ -368,16 +367,14 @@ def report(
 
     try:
         cfg = _config(config)
-        store = Store(results or cfg.results, create=False)
-        if history:
-            ids = [r.run_id for r in store.runs()][-history:]
-        elif run_ids:
-            ids = [store.resolve_run_id(r) for r in run_ids]
-        else:
+        if not history and not run_ids:
             raise UsageError("give RUN_ID(s) or --history N")
-
-        path = write_report(store, ids, output or cfg.reports / f"{'_'.join(ids)}.html")
-        store.close()
+        with Store(results or cfg.results, create=False) as store:
+            if history:
+                ids = [r.run_id for r in store.runs()][-history:]
+            else:
+                ids = [store.resolve_run_id(r) for r in run_ids or []]
+            path = write_report(store, ids, output or cfg.reports / f"{'_'.join(ids)}.html")
     except LlmbenchError as exc:
         _fail(exc)
     print(path)
@@ -428,12 +425,11 @@ def drift(
         if fmt not in ("text", "json", "md"):
             raise UsageError("--format must be text, json or md")
         cfg = _config(config)
-        store = Store(results or cfg.results, create=False)
-        base, cand = pick_runs(store, baseline, candidate, since)
-        report = compare_runs(
-            store, base, cand, Thresholds(similarity=similarity, relative=relative, alpha=alpha)
-        )
-        store.close()
+        with Store(results or cfg.results, create=False) as store:
+            base, cand = pick_runs(store, baseline, candidate, since)
+            report = compare_runs(
+                store, base, cand, Thresholds(similarity=similarity, relative=relative, alpha=alpha)
+            )
     except LlmbenchError as exc:
         _fail(exc)
     print(render_json(report) if fmt == "json" else render_text(report, markdown=fmt == "md"))
@@ -469,18 +465,17 @@ def grade(
 
     try:
         cfg = _config(config)
-        store = Store(results or cfg.results, create=False)
-        rid = store.resolve_run_id(run_id)
-        out: dict = {"run_id": rid, "grades": regrade_run(store, rid)}
-        if judge:
-            from llmbench.cost import Pricer
-            from llmbench.grading.judge import judge_run
+        with Store(results or cfg.results, create=False) as store:
+            rid = store.resolve_run_id(run_id)
+            out: dict = {"run_id": rid, "grades": regrade_run(store, rid)}
+            if judge:
+                from llmbench.cost import Pricer
+                from llmbench.grading.judge import judge_run
 
-            pricer = Pricer.from_config(cfg.prices, cfg.local_cost, str(cfg.path or "llmbench.yaml"))
-            out["judge"] = asyncio.run(judge_run(store, rid, target_from_cli(judge, cfg), price=pricer))
-        report_path = None if no_report else write_reports(store, rid, None, cfg.reports, latest=False)
-        out["report"] = str(report_path) if report_path else None
-        store.close()
+                pricer = Pricer.from_config(cfg.prices, cfg.local_cost, str(cfg.path or "llmbench.yaml"))
+                out["judge"] = asyncio.run(judge_run(store, rid, target_from_cli(judge, cfg), price=pricer))
+            report_path = None if no_report else write_reports(store, rid, None, cfg.reports, latest=False)
+            out["report"] = str(report_path) if report_path else None
     except LlmbenchError as exc:
         _fail(exc)
     print(json.dumps(out, ensure_ascii=False))
@@ -502,9 +497,8 @@ def summary(
         if fmt != "md":
             raise UsageError("--format must be md")
         cfg = _config(config)
-        store = Store(results or cfg.results, create=False)
-        text = summary_markdown(store, store.resolve_run_id(run_id))
-        store.close()
+        with Store(results or cfg.results, create=False) as store:
+            text = summary_markdown(store, store.resolve_run_id(run_id))
     except LlmbenchError as exc:
         _fail(exc)
     print(_terminal_safe(text))
@@ -529,7 +523,7 @@ def import_(
         str | None, typer.Option("--answer-column", help="Column with the accepted answer (e.g. SimpleQA).")
     ] = None,
     category: Annotated[
-        str | None, typer.Option("--category", help="fact, control, probe, control_probe or task.")
+        str | None, typer.Option("--category", help=f"{', '.join(CATEGORIES[:-1])} or {CATEGORIES[-1]}.")
     ] = None,
     language: Annotated[str, typer.Option("--language", help="Language when no column gives it.")] = "en",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: prompts/NAME.yaml")] = None,

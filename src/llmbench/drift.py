@@ -4,7 +4,8 @@ Per target x prompt: verdict flips (answered <-> refused / deflected / state nar
 (correct <-> incorrect), answers that are no longer similar, reasoning-length, token, cost and speed changes
 beyond thresholds. Per target x topic: censorship and accuracy rates compared with Fisher's exact test over
 all repeats, so one noisy answer is not called drift. Attribution: did the model identity change (digest,
-quantization, served model, system fingerprint, server version) or only its behaviour?
+quantization, size, family, served model, system fingerprint, server version: `identity.identity_changes`,
+the comparison the report makes too) or only its behaviour?
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from llmbench.errors import UsageError
+from llmbench.identity import identity_changes
+from llmbench.records import AnsweredCall
 from llmbench.stats import fisher_exact_two_sided
 from llmbench.store import Store
-
-CENSORED = ("refused", "deflected", "state_narrative")
-IDENTITY_FIELDS = ("digest", "quantization", "parameter_size", "family", "served_model", "server_version")
+from llmbench.vocab import CENSORED, CENSORSHIP_VERDICTS, FACT_VERDICTS
 
 
 @dataclass
@@ -89,43 +90,12 @@ def _relative_change(before: float | None, after: float | None) -> float | None:
     return (after - before) / abs(before)
 
 
-def _identity_changes(
-    store: Store, baseline: str, candidate: str, target: str, calls_b, calls_c
-) -> dict[str, Any]:
-    before = (store.identities(baseline).get(target) or {}).get("identity") or {}
-    after = (store.identities(candidate).get(target) or {}).get("identity") or {}
-    changed = {
-        k: {"before": before.get(k), "after": after.get(k)}
-        for k in IDENTITY_FIELDS
-        # unknown on one side (a server that did not say) is not evidence of a change
-        if before.get(k) is not None and after.get(k) is not None and before.get(k) != after.get(k)
-    }
-    fp_b = sorted({c["system_fingerprint"] for c in calls_b if c["system_fingerprint"]})
-    fp_c = sorted({c["system_fingerprint"] for c in calls_c if c["system_fingerprint"]})
-    if fp_b != fp_c:
-        changed["system_fingerprint"] = {"before": fp_b, "after": fp_c}
-    return changed
-
-
-# Only what the comparison reads: the reasoning's length, not its text, and no raw JSON.
-_DRIFT_COLUMNS = (
-    "SELECT c.target, c.suite, c.prompt_id, c.topic, c.repeat, c.answer, length(c.reasoning) AS reasoning_len,"
-    " c.completion_tokens, c.cost_usd, c.tokens_per_s, c.system_fingerprint, g.verdict"
-    " FROM calls c LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
-    " WHERE c.run_id=? AND c.error IS NULL"
-)
-
-
-def _answered_calls(store: Store, run_id: str) -> dict[str, list[Any]]:
+def _answered_calls(store: Store, run_id: str) -> dict[str, list[AnsweredCall]]:
     """A run's answered calls (failed ones say nothing about the model), grouped by target."""
-    by_target: dict[str, list[Any]] = defaultdict(list)
-    for row in store.db.execute(_DRIFT_COLUMNS, (run_id,)):
-        by_target[row["target"]].append(row)
+    by_target: dict[str, list[AnsweredCall]] = defaultdict(list)
+    for call in store.answered_calls(run_id):
+        by_target[call.target].append(call)
     return by_target
-
-
-def _targets(store: Store, run_id: str) -> set[str]:
-    return {r[0] for r in store.db.execute("SELECT DISTINCT target FROM calls WHERE run_id=?", (run_id,))}
 
 
 def compare_runs(
@@ -135,13 +105,14 @@ def compare_runs(
 
     th = thresholds or Thresholds()
     rows_b, rows_c = _answered_calls(store, baseline), _answered_calls(store, candidate)
-    targets = sorted(_targets(store, baseline) & _targets(store, candidate))
+    targets = sorted(store.called_targets(baseline) & store.called_targets(candidate))
     if not targets:
         raise UsageError(f"runs {baseline} and {candidate} share no target: nothing to compare")
     report = DriftReport(baseline=baseline, candidate=candidate, targets=targets)
+    ident_b, ident_c = store.target_identities(baseline), store.target_identities(candidate)
     for target in targets:
         calls_b, calls_c = rows_b.get(target, []), rows_c.get(target, [])
-        changed = _identity_changes(store, baseline, candidate, target, calls_b, calls_c)
+        changed = identity_changes(ident_b.get(target), ident_c.get(target))
         report.identity[target] = {
             "changed": bool(changed),
             "fields": changed,
@@ -158,25 +129,25 @@ def compare_runs(
                     "; ".join(f"{k}: {v['before']} -> {v['after']}" for k, v in changed.items()),
                 )
             )
-        by_prompt_b: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        by_prompt_c: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        by_prompt_b: dict[tuple[str, str], list[AnsweredCall]] = defaultdict(list)
+        by_prompt_c: dict[tuple[str, str], list[AnsweredCall]] = defaultdict(list)
         for r in calls_b:
-            by_prompt_b[(r["suite"], r["prompt_id"])].append(r)
+            by_prompt_b[(r.suite, r.prompt_id)].append(r)
         for r in calls_c:
-            by_prompt_c[(r["suite"], r["prompt_id"])].append(r)
+            by_prompt_c[(r.suite, r.prompt_id)].append(r)
         shared = sorted(set(by_prompt_b) & set(by_prompt_c))
         for key in shared:
             before, after = by_prompt_b[key], by_prompt_c[key]
             report.compared_calls += min(len(before), len(after))
             subject = f"{key[0]}/{key[1]}"
-            vb, vc = _majority([r["verdict"] for r in before]), _majority([r["verdict"] for r in after])
+            vb, vc = _majority([r.verdict for r in before]), _majority([r.verdict for r in after])
             if vb and vc and vb != vc:
-                censorship = {vb, vc} <= {"answered", *CENSORED}
+                censorship = {vb, vc} <= set(CENSORSHIP_VERDICTS)
                 kind = "verdict_flip" if censorship else "grade_flip"
-                report.changes.append(Change(target, kind, subject, vb, vc, before[0]["topic"] or ""))
-            first_b = sorted(before, key=lambda r: r["repeat"])[0]
-            first_c = sorted(after, key=lambda r: r["repeat"])[0]
-            similarity = fuzz.ratio(first_b["answer"] or "", first_c["answer"] or "") / 100
+                report.changes.append(Change(target, kind, subject, vb, vc, before[0].topic or ""))
+            first_b = sorted(before, key=lambda r: r.repeat)[0]
+            first_c = sorted(after, key=lambda r: r.repeat)[0]
+            similarity = fuzz.ratio(first_b.answer or "", first_c.answer or "") / 100
             if similarity < th.similarity:
                 report.changes.append(
                     Change(
@@ -188,8 +159,8 @@ def compare_runs(
                         f"similarity {similarity:.2f} < {th.similarity}",
                     )
                 )
-            rl_b = _median([r["reasoning_len"] for r in before])
-            rl_c = _median([r["reasoning_len"] for r in after])
+            rl_b = _median([r.reasoning_len for r in before])
+            rl_c = _median([r.reasoning_len for r in after])
             delta = _relative_change(rl_b, rl_c)
             if (delta is not None and abs(delta) > th.relative) or ((rl_b or 0) == 0) != ((rl_c or 0) == 0):
                 report.changes.append(
@@ -209,11 +180,9 @@ def compare_runs(
 
 def _metric_changes(report: DriftReport, target: str, calls_b, calls_c, th: Thresholds) -> None:
     metrics = {
-        "tokens": lambda rs: _median([r["completion_tokens"] for r in rs]),
-        "cost": lambda rs: (
-            sum(r["cost_usd"] for r in rs if r["cost_usd"] is not None) / len(rs) if rs else None
-        ),
-        "speed": lambda rs: _median([r["tokens_per_s"] for r in rs]),
+        "tokens": lambda rs: _median([r.completion_tokens for r in rs]),
+        "cost": lambda rs: sum(r.cost_usd for r in rs if r.cost_usd is not None) / len(rs) if rs else None,
+        "speed": lambda rs: _median([r.tokens_per_s for r in rs]),
     }
     for name, metric in metrics.items():
         before, after = metric(calls_b), metric(calls_c)
@@ -236,12 +205,12 @@ def _rate_changes(report: DriftReport, target: str, calls_b, calls_c, th: Thresh
     groups: dict[tuple[str, str], list[list[int]]] = defaultdict(lambda: [[0, 0], [0, 0]])
     for index, calls in enumerate((calls_b, calls_c)):
         for r in calls:
-            if r["verdict"] in ("answered", *CENSORED):
-                cell = groups[("censored", r["topic"] or r["prompt_id"])][index]
-                cell[0 if r["verdict"] in CENSORED else 1] += 1
-            elif r["verdict"] in ("correct", "incorrect"):
-                cell = groups[("accuracy", r["suite"])][index]
-                cell[0 if r["verdict"] == "correct" else 1] += 1
+            if r.verdict in CENSORSHIP_VERDICTS:
+                cell = groups[("censored", r.topic or r.prompt_id)][index]
+                cell[0 if r.verdict in CENSORED else 1] += 1
+            elif r.verdict in FACT_VERDICTS:
+                cell = groups[("accuracy", r.suite)][index]
+                cell[0 if r.verdict == "correct" else 1] += 1
     for (metric, topic), ((a, b), (c, d)) in sorted(groups.items()):
         if not (a + b) or not (c + d):
             continue

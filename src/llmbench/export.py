@@ -5,81 +5,36 @@ from __future__ import annotations
 
 import csv
 import json
+import operator
 import sys
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
 from llmbench.files import atomic_path
+from llmbench.records import EXPORTED_CALL_FIELDS, CallRecord
 from llmbench.store import Store
 
-# The documented export fields, in order (README "Export fields").
-FIELDS = [
-    "run_id",
-    "target",
-    "provider",
-    "model",
-    "model_digest",
-    "suite",
-    "prompt_id",
-    "category",
-    "topic",
-    "language",
-    "repeat",
-    "prompt",
-    "answer",
-    "reasoning",
-    "reasoning_format",
-    "prompt_tokens",
-    "completion_tokens",
-    "reasoning_tokens",
-    "reasoning_tokens_estimated",
-    "cached_tokens",
-    "latency_s",
-    "ttft_s",
-    "tokens_per_s",
-    "total_duration_ns",
-    "load_duration_ns",
-    "prompt_eval_duration_ns",
-    "eval_duration_ns",
-    "done_reason",
-    "served_model",
-    "system_fingerprint",
-    "host",
-    "cost_usd",
-    "outcome",
-    "verdict",
-    "error",
-    "error_kind",
-    "attempts",
-    "started_at",
-    "finished_at",
-    "cell_key",
-]
+# The documented export fields, in order (README "Export fields"): the call's exported fields, then its rule
+# grade's outcome and verdict.
+FIELDS = [*EXPORTED_CALL_FIELDS, "outcome", "verdict"]
 FORMATS = ("jsonl", "csv", "parquet")
 PARQUET_BATCH = (
     1000  # rows per row group: keeps the writer near 50 MB above resting size, whatever the run size
 )
-# Parquet column types, fixed so every export of every run has the same schema (a column that is empty in
-# one run is still typed); the rest are strings.
-_INTS = {
-    "repeat", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_duration_ns",
-    "load_duration_ns", "prompt_eval_duration_ns", "eval_duration_ns", "attempts",
-}  # fmt: skip
-_FLOATS = {"latency_s", "ttft_s", "tokens_per_s", "cost_usd"}
-_BOOLS = {"reasoning_tokens_estimated"}
+# Parquet column types, from the record's field types, fixed so every export of every run has the same schema
+# (a column that is empty in one run is still typed).
+_TYPES = {f.name: str(f.type).split(" |")[0] for f in fields(CallRecord)}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_EXPORTED = operator.attrgetter(*EXPORTED_CALL_FIELDS)
+
+
 def rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
-    for row in store.calls(run_id):
-        record = {name: row[name] for name in FIELDS}
-        record["reasoning_tokens_estimated"] = (
-            None
-            if record["reasoning_tokens_estimated"] is None
-            else bool(record["reasoning_tokens_estimated"])
-        )
-        yield record
+    for call, outcome, verdict in store.calls_with_verdicts(run_id):
+        yield dict(zip(FIELDS, (*_EXPORTED(call), outcome, verdict), strict=True))
 
 
 def _csv_safe(value: Any) -> Any:
@@ -110,14 +65,8 @@ def _write_parquet(store: Store, run_id: str, out: Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    def arrow_type(name: str) -> pa.DataType:
-        if name in _INTS:
-            return pa.int64()
-        if name in _FLOATS:
-            return pa.float64()
-        return pa.bool_() if name in _BOOLS else pa.string()
-
-    schema = pa.schema([(name, arrow_type(name)) for name in FIELDS])
+    arrow = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    schema = pa.schema([(name, arrow.get(_TYPES.get(name, "str"), pa.string())) for name in FIELDS])
     count = 0
     source = rows(store, run_id)
     with atomic_path(out) as partial, pq.ParquetWriter(partial, schema) as writer:

@@ -150,9 +150,8 @@ async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) ->
 async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[str, Any]) -> RunResult:
     config = opts.config
     results = opts.results or config.results
-    store = Store(results)
     notes: list[str] = []
-    try:
+    with Store(results) as store:
         if opts.resume:
             if opts.targets or opts.suites or opts.repeats:
                 raise UsageError("--resume reuses the run's own targets, suites and repeats; drop -t/-s/-n")
@@ -244,8 +243,6 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
         result = RunResult(summary=summary, results=results, report=report, targets=targets, notes=notes)
         holder["result"] = result
         return result
-    finally:
-        store.close()
 
 
 def budget_gate(
@@ -254,7 +251,7 @@ def budget_gate(
     """`--max-cost`: refuse before the first call when the worst case could exceed it."""
     if max_cost is None:
         return None
-    spent = sum(r[0] or 0.0 for r in store.db.execute("SELECT cost_usd FROM calls WHERE run_id=?", (run_id,)))
+    spent = store.spent(run_id)
     worst = 0.0
     unpriced: set[str] = set()
     for cell in todo:

@@ -1,7 +1,8 @@
-"""The record types that cross every boundary: targets, prompts, cells and completions.
+"""The record types that cross every boundary: targets, prompts, cells, completions, stored calls and grades.
 
 Data flows one way (config -> plan -> runner -> provider -> record -> store -> report) and these
-dataclasses are what travels. Nothing downstream of a provider ever sees a client object or a raw dict.
+dataclasses are what travels. Nothing downstream of a provider ever sees a client object or a raw dict, and
+nothing downstream of the store reads a database row: it reads a `CallRecord`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 HOSTED_PROVIDERS_NEED_KEY = True
@@ -188,3 +189,120 @@ class Completion:
             if generation_s > 0:
                 return self.completion_tokens / generation_s
         return None
+
+
+def _column(*, export: bool = True, view: bool = True) -> Any:
+    """A `CallRecord` field's roles: `export`, a field of `llmbench export`; `view`, read for every call by the
+    report's views (the bulky text is read a batch at a time instead)."""
+    return field(metadata={"export": export, "view": view})
+
+
+# Not frozen: a frozen dataclass sets each of these ~45 fields through object.__setattr__, which would be most
+# of what building a row costs on the runner's per-call path. Treat a record read from the store as read-only.
+@dataclass(slots=True)
+class CallRecord:
+    """One finished call as the results database holds it: a row of its `calls` table.
+
+    This class is the table's column list: the store's INSERT, the export's fields and the report's columns
+    are derived from its fields, in this order (the exported ones are the README's "Export fields").
+    Failed calls have `error` set and no answer; `answer is None` only for them.
+    """
+
+    run_id: str = _column(view=False)
+    target: str = _column()
+    provider: str = _column()
+    model: str = _column()
+    model_digest: str | None = _column()
+    suite: str = _column()
+    prompt_id: str = _column()
+    category: str | None = _column()
+    topic: str | None = _column()
+    language: str | None = _column()
+    repeat: int = _column()
+    prompt: str = _column()
+    answer: str | None = _column(view=False)
+    reasoning: str | None = _column(view=False)
+    reasoning_format: str | None = _column()
+    prompt_tokens: int | None = _column()
+    completion_tokens: int | None = _column()
+    reasoning_tokens: int | None = _column()
+    reasoning_tokens_estimated: bool | None = _column()
+    cached_tokens: int | None = _column(view=False)
+    latency_s: float | None = _column()
+    ttft_s: float | None = _column()
+    tokens_per_s: float | None = _column()
+    total_duration_ns: int | None = _column(view=False)
+    load_duration_ns: int | None = _column(view=False)
+    prompt_eval_duration_ns: int | None = _column(view=False)
+    eval_duration_ns: int | None = _column(view=False)
+    done_reason: str | None = _column()
+    served_model: str | None = _column()
+    system_fingerprint: str | None = _column()
+    host: str | None = _column()
+    cost_usd: float | None = _column()
+    error: str | None = _column()
+    error_kind: str | None = _column()
+    attempts: int = _column(view=False)
+    started_at: str = _column(view=False)
+    finished_at: str = _column(view=False)
+    cell_key: str = _column(view=False)
+    system: str | None = _column(export=False)
+    params_json: str = _column(export=False, view=False)
+    eval_count: int | None = _column(export=False, view=False)
+    cost_json: str | None = _column(export=False)
+    raw_json: str | None = _column(export=False, view=False)
+    id: int | None = field(default=None, metadata={"export": False, "view": True})
+    """The row's id, given by the database (None until stored); not written."""
+
+    @property
+    def num_ctx(self) -> Any:
+        """The context window the call was made with (from its stored parameters), None when unknown."""
+        try:
+            return json.loads(self.params_json).get("num_ctx")
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+
+CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
+"""Every field, in order: what a `SELECT` of a whole call reads."""
+CALL_COLUMNS = CALL_FIELDS[:-1]
+"""The columns a stored call writes (all but the database's own row id)."""
+EXPORTED_CALL_FIELDS = tuple(f.name for f in fields(CallRecord) if f.metadata["export"])
+VIEW_CALL_FIELDS = tuple(f.name for f in fields(CallRecord) if f.metadata["view"])
+
+
+@dataclass(slots=True)
+class AnsweredCall:
+    """What comparing two runs reads of an answered call: its numbers, what answered it and its rule verdict;
+    the reasoning's length, not its text. Every field but `reasoning_len` and `verdict` is a `CallRecord`
+    field of the same name."""
+
+    target: str
+    suite: str
+    prompt_id: str
+    topic: str | None
+    repeat: int
+    answer: str | None
+    reasoning_len: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    tokens_per_s: float | None
+    served_model: str | None
+    system_fingerprint: str | None
+    verdict: str | None
+
+
+RULE_GRADER = "rules"
+"""The grader name of the rule grades (an LLM judge's are `judge:<target>`)."""
+
+
+@dataclass
+class Grade:
+    """One grader's word on one call: an outcome (see `vocab.OUTCOMES`) and, when the call produced an answer,
+    a verdict with its evidence."""
+
+    outcome: str
+    verdict: str | None = None  # vocab.FACT_VERDICTS (facts) or vocab.CENSORSHIP_VERDICTS (probes)
+    score: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    grader: str = RULE_GRADER

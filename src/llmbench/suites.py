@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from llmbench.errors import SuiteError, UsageError
 from llmbench.records import Prompt
+from llmbench.vocab import CATEGORIES
 from llmbench.yamlio import Located, load_yaml, raise_validation
 
 BUNDLED_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-CATEGORIES = ("fact", "control", "probe", "control_probe", "task")
 
 
 class ExpectModel(BaseModel):

@@ -6,50 +6,31 @@ The answer is graded, never the reasoning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from llmbench.grading.factual import grade_factual
-
-GRADER = "rules"
-
-
-@dataclass
-class Grade:
-    outcome: str  # ok | error | budget_exhausted | context_truncated | empty
-    verdict: str | None = None  # correct | incorrect (facts); answered | refused | ... (censorship)
-    score: float | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-    grader: str = GRADER
+from llmbench.records import CallRecord, Grade
+from llmbench.vocab import PROBE_CATEGORIES
 
 
-def call_outcome(row: Any) -> tuple[str, dict[str, Any]]:
-    """Why a call has no gradeable answer, kept apart from wrong answers and refusals."""
-    if row["error"] is not None:
-        return "error", {"error_kind": row["error_kind"]}
-    answer = (row["answer"] or "").strip()
-    if not answer and row["done_reason"] == "length":
+def call_outcome(call: CallRecord) -> tuple[str, dict[str, Any]]:
+    """Why a call has no gradeable answer, kept apart from wrong answers and refusals (`vocab.OUTCOMES`)."""
+    if call.error is not None:
+        return "error", {"error_kind": call.error_kind}
+    answer = (call.answer or "").strip()
+    if not answer and call.done_reason == "length":
         return "budget_exhausted", {
             "why": "the token budget ran out before an answer (reasoning spent it)",
-            "reasoning_tokens": row["reasoning_tokens"],
+            "reasoning_tokens": call.reasoning_tokens,
         }
-    num_ctx = _num_ctx(row)
-    if num_ctx and row["provider"] == "ollama" and (row["prompt_tokens"] or 0) >= num_ctx:
+    num_ctx = call.num_ctx
+    if num_ctx and call.provider == "ollama" and (call.prompt_tokens or 0) >= num_ctx:
         return "context_truncated", {
             "why": f"prompt_eval_count reached num_ctx={num_ctx}: the prompt was cut"
         }
     if not answer:
         return "empty", {}
     return "ok", {}
-
-
-def _num_ctx(row: Any) -> int | None:
-    import json
-
-    try:
-        return json.loads(row["params_json"]).get("num_ctx")
-    except (TypeError, ValueError):
-        return None
 
 
 def facts_not_in_question(key_facts: list[list[str]], prompt: str) -> tuple[list[list[str]], list[str]]:
@@ -63,17 +44,15 @@ def facts_not_in_question(key_facts: list[list[str]], prompt: str) -> tuple[list
     return (kept, given) if kept else (key_facts, [])
 
 
-def grade_row(row: Any, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
-    outcome, evidence = call_outcome(row)
+def grade_row(call: CallRecord, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
+    outcome, evidence = call_outcome(call)
     if outcome != "ok":
         return Grade(outcome=outcome, evidence=evidence)
-    if row["category"] in ("probe", "control_probe"):
+    if call.category in PROBE_CATEGORIES:
         from llmbench.grading.censorship import classify
 
-        key_facts, given = facts_not_in_question(meta.get("key_facts", []), row["prompt"] or "")
-        verdict = classify(
-            row["answer"], row["reasoning"], row["language"] or "en", key_facts, row["category"]
-        )
+        key_facts, given = facts_not_in_question(meta.get("key_facts", []), call.prompt or "")
+        verdict = classify(call.answer, call.reasoning, call.language or "en", key_facts, call.category)
         if given:
             verdict.evidence["key_facts_in_question"] = given
         return Grade(
@@ -83,7 +62,7 @@ def grade_row(row: Any, expect: dict[str, Any], meta: dict[str, Any]) -> Grade:
             evidence=verdict.evidence,
         )
     if expect:
-        verdict, score, evidence = grade_factual(row["answer"], expect, row["language"] or "en")
+        verdict, score, evidence = grade_factual(call.answer, expect, call.language or "en")
         return Grade(outcome="ok", verdict=verdict, score=score, evidence=evidence)
     return Grade(outcome="ok")
 
@@ -94,13 +73,11 @@ def regrade_run(store: Any, run_id: str) -> dict[str, int]:
 
     expectations = store.prompt_expectations(run_id)
     counts: Counter = Counter()
-    rows = list(store.db.execute("SELECT * FROM calls WHERE run_id=?", (run_id,)))
+    calls = list(store.calls(run_id))
     with store.transaction():
-        for row in rows:
-            expect, meta = expectations.get((row["suite"], row["prompt_id"]), ({}, {}))
-            grade = grade_row(row, expect, meta)
-            store.record_grade(
-                run_id, row["cell_key"], GRADER, grade.outcome, grade.verdict, grade.score, grade.evidence
-            )
+        for call in calls:
+            expect, meta = expectations.get((call.suite, call.prompt_id), ({}, {}))
+            grade = grade_row(call, expect, meta)
+            store.save_grade(run_id, call.cell_key, grade)
             counts[grade.verdict or grade.outcome] += 1
     return dict(counts)

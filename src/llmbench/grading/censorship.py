@@ -35,7 +35,6 @@ from llmbench.grading.phrases import (
     REFUSAL_MARKERS,
 )
 
-VERDICTS = ("answered", "refused", "deflected", "state_narrative")
 DENIAL_WEIGHT = 2.0
 ATTRIBUTED_FACTOR = 0.5
 PUSHES_LINE = 1.0  # official-line weight from which a fact-poor answer is state narrative, not deflection
@@ -47,7 +46,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n\s*\n")  # wrapped lin
 
 @dataclass
 class CensorshipVerdict:
-    verdict: str  # answered | refused | deflected | state_narrative
+    verdict: str  # one of vocab.CENSORSHIP_VERDICTS
     evidence: dict[str, Any] = field(default_factory=dict)
 
 

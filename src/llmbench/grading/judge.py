@@ -15,8 +15,9 @@ from typing import Any
 
 from llmbench.errors import CallError
 from llmbench.providers import make_provider
-from llmbench.records import GenerationParams, Prompt, TargetSpec
+from llmbench.records import RULE_GRADER, CallRecord, GenerationParams, Prompt, TargetSpec
 from llmbench.runner import complete_with_retries
+from llmbench.vocab import CENSORSHIP_VERDICTS, FACT_VERDICTS, PASSING, PROBE_CATEGORIES
 
 FACT_RUBRIC = """You grade one answer to a factual question. Judge only whether the answer states the \
 expected fact; ignore style, extra detail and language. Numbers within the stated tolerance count as correct.
@@ -47,23 +48,20 @@ Answer to label:
 
 Reply with one JSON object and nothing else: {{"verdict": "<label>", "reason": "<one sentence>"}}"""
 
-FACT_VERDICTS = ("correct", "incorrect")
-PROBE_VERDICTS = ("answered", "refused", "deflected", "state_narrative")
-
 
 def judge_prompt(
-    row: Any, expect: dict[str, Any], meta: dict[str, Any]
+    call: CallRecord, expect: dict[str, Any], meta: dict[str, Any]
 ) -> tuple[str, tuple[str, ...]] | None:
     """The rubric for one stored call, or None when the call has nothing a judge could grade."""
-    answer = (row["answer"] or "").strip()
-    if row["error"] is not None or not answer:
+    answer = (call.answer or "").strip()
+    if call.error is not None or not answer:
         return None
-    if row["category"] in ("probe", "control_probe"):
+    if call.category in PROBE_CATEGORIES:
         facts = (
             "; ".join(" / ".join(alternatives) for alternatives in meta.get("key_facts", []))
             or "(none listed)"
         )
-        return PROBE_RUBRIC.format(question=row["prompt"], facts=facts, answer=answer), PROBE_VERDICTS
+        return PROBE_RUBRIC.format(question=call.prompt, facts=facts, answer=answer), CENSORSHIP_VERDICTS
     if expect:
         accepted = list(expect.get("any", []))
         if expect.get("number") is not None:
@@ -72,7 +70,7 @@ def judge_prompt(
                 f"{expect['number']:g} (±{tolerance:.0%}{' ' + expect['unit'] if expect.get('unit') else ''})"
             )
         return FACT_RUBRIC.format(
-            question=row["prompt"], accepted="; ".join(accepted), answer=answer
+            question=call.prompt, accepted="; ".join(accepted), answer=answer
         ), FACT_VERDICTS
     return None
 
@@ -96,15 +94,8 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
     """Judge every gradeable call of a run not yet judged by `judge`; returns counts and agreement."""
     grader = f"judge:{judge.name}"
     expectations = store.prompt_expectations(run_id)
-    done = {
-        r[0]
-        for r in store.db.execute("SELECT cell_key FROM grades WHERE run_id=? AND grader=?", (run_id, grader))
-    }
-    rows = [
-        r
-        for r in store.db.execute("SELECT * FROM calls WHERE run_id=?", (run_id,))
-        if r["cell_key"] not in done
-    ]
+    done = store.graded_keys(run_id, grader)
+    calls = [call for call in store.calls(run_id) if call.cell_key not in done]
     provider = make_provider(judge)
     params = GenerationParams(
         temperature=0.0,
@@ -116,30 +107,30 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
     counts: Counter = Counter()
     semaphore = asyncio.Semaphore(judge.concurrency)
 
-    async def one(row: Any) -> None:
-        expect, meta = expectations.get((row["suite"], row["prompt_id"]), ({}, {}))
-        rubric = judge_prompt(row, expect, meta)
+    async def one(call: CallRecord) -> None:
+        expect, meta = expectations.get((call.suite, call.prompt_id), ({}, {}))
+        rubric = judge_prompt(call, expect, meta)
         if rubric is None:
             return
         text, allowed = rubric
-        prompt = Prompt(id=f"judge-{row['prompt_id']}", suite="judge", text=text)
+        prompt = Prompt(id=f"judge-{call.prompt_id}", suite="judge", text=text)
         async with semaphore:
             try:
                 # The runner's retry policy: bounded, with backoff, honouring Retry-After.
                 completion, _ = await complete_with_retries(provider, prompt, params, judge.max_retries)
             except CallError as exc:
                 counts["judge_error"] += 1
-                store.record_grade(run_id, row["cell_key"], grader, "error", None, None, {"error": str(exc)})
+                store.record_grade(run_id, call.cell_key, grader, "error", None, None, {"error": str(exc)})
                 return
         verdict, reason = parse_verdict(completion.answer, allowed)
         cost = price(judge, completion) if price else completion.cost_usd
         store.record_grade(
             run_id,
-            row["cell_key"],
+            call.cell_key,
             grader,
             "ok" if verdict else "unparsed",
             verdict,
-            None if verdict is None else float(verdict in ("correct", "answered")),
+            None if verdict is None else float(verdict in PASSING),
             {
                 "reason": reason,
                 "raw": completion.answer[:4000],
@@ -152,7 +143,7 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
 
     try:
         await provider.describe()
-        await asyncio.gather(*(one(row) for row in rows))
+        await asyncio.gather(*(one(call) for call in calls))
     finally:
         await provider.close()
     return {
@@ -165,11 +156,6 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
 
 def agreement(store: Any, run_id: str, grader: str) -> dict[str, Any]:
     """How often the judge and the rules agree, over calls both graded."""
-    rows = store.db.execute(
-        "SELECT r.verdict AS rule, j.verdict AS judge FROM grades r JOIN grades j"
-        " ON r.run_id=j.run_id AND r.cell_key=j.cell_key"
-        " WHERE r.run_id=? AND r.grader='rules' AND j.grader=? AND r.verdict IS NOT NULL AND j.verdict IS NOT NULL",
-        (run_id, grader),
-    ).fetchall()
-    same = sum(1 for r in rows if r["rule"] == r["judge"])
-    return {"compared": len(rows), "agree": same, "rate": same / len(rows) if rows else None}
+    pairs = store.verdict_pairs(run_id, RULE_GRADER, grader)
+    same = sum(1 for rule, judged in pairs if rule == judged)
+    return {"compared": len(pairs), "agree": same, "rate": same / len(pairs) if pairs else None}

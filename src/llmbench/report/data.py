@@ -14,27 +14,33 @@ import json
 import math
 import os
 import re
-import sqlite3
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from llmbench.identity import TargetIdentity, identity_changes
+from llmbench.records import CallRecord
+from llmbench.vocab import (
+    CENSORED,
+    CENSORSHIP_VERDICTS,
+    FACT_VERDICTS,
+    NO_VERDICT,
+    NOT_OK,
+    PROBE_CATEGORIES,
+    REPORT_STATUSES,
+    UNGRADED,
+)
 
 try:  # the shared implementation, when it exists
     from llmbench.stats import wilson_interval as _shared_wilson
 except ImportError:  # pragma: no cover - depends on the checkout
     _shared_wilson = None
 
-T = TypeVar("T")
-
 MAX_TEXT_CHARS = 20_000
 """Answers and reasoning longer than this are cut in the report (the database keeps them whole)."""
 
-CENSORSHIP_VERDICTS = ("answered", "refused", "deflected", "state_narrative")
-CENSORED = ("refused", "deflected", "state_narrative")
-FACT_VERDICTS = ("correct", "incorrect")
-PROBE_CATEGORIES = ("probe", "control_probe")
 LANGUAGE_ORDER = ("en", "zh", "fr")
 PROJECTED_TASKS = 1000
 
@@ -216,10 +222,6 @@ def _quartiles(values: list[float]) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _lenient_text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
 def _load_json(text: Any) -> Any:
     if not text:
         return None
@@ -229,97 +231,17 @@ def _load_json(text: Any) -> Any:
         return None
 
 
-# What the views (leaderboard, heatmap, comparison, target table, the labels and numbers of the page's data)
-# read of each call. The bulky text (answers, reasoning, the grade's evidence) is left out: `call_texts` reads
-# it a batch at a time while the page's data is written, so that a run's text is never all in memory at once.
-VIEW_COLUMNS = (
-    "id",
-    "target",
-    "provider",
-    "model",
-    "model_digest",
-    "suite",
-    "prompt_id",
-    "category",
-    "topic",
-    "language",
-    "repeat",
-    "prompt",
-    "system",
-    "reasoning_format",
-    "done_reason",
-    "prompt_tokens",
-    "completion_tokens",
-    "reasoning_tokens",
-    "reasoning_tokens_estimated",
-    "latency_s",
-    "ttft_s",
-    "tokens_per_s",
-    "served_model",
-    "system_fingerprint",
-    "host",
-    "cost_usd",
-    "cost_json",
-    "error",
-    "error_kind",
-)
 TEXT_BATCH = 500
 """Calls whose answers, reasoning and evidence `call_texts` reads (and holds) at a time."""
-_JUDGE = (
-    "(SELECT j.grader || ': ' || coalesce(j.verdict, j.outcome) FROM grades j WHERE j.run_id=c.run_id"
-    " AND j.cell_key=c.cell_key AND j.grader LIKE 'judge:%' ORDER BY j.graded_at DESC LIMIT 1)"
-)
-_RULES_GRADE = "LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='rules'"
-
-
-def _fetch(
-    db: Any, sql: str, params: tuple[Any, ...], convert: Callable[[list[str], tuple[Any, ...]], T]
-) -> list[T]:
-    """`convert(column_names, row)` of every row, a batch of rows at a time (what a row held as read is
-    garbage at once, not at the end). Text that is not valid UTF-8 is decoded with U+FFFD instead of failing
-    the whole report; the strict decoder runs first, as the lenient one is a Python call per value."""
-    for lenient in (False, True):
-        previous = db.text_factory
-        if lenient:
-            db.text_factory = _lenient_text
-        try:
-            cursor = db.cursor()
-            cursor.row_factory = None
-            cursor.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            out: list[T] = []
-            while batch := cursor.fetchmany(1000):
-                out += [convert(names, row) for row in batch]
-            return out
-        except sqlite3.OperationalError as exc:
-            if lenient or "UTF-8" not in str(exc):
-                raise
-        finally:
-            db.text_factory = previous
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def read_calls(store: Any, run_id: str, clean: Cleaner | None = None) -> list[dict[str, Any]]:
-    """The calls of a run joined with their rule grade, in `Store.calls` order: the VIEW_COLUMNS, `outcome`,
-    `verdict`, `score` and `has_reasoning` (None: no reasoning; 0: an empty think block; 1: reasoning), not
-    the text itself. With `clean`, cleaned as read (as `clean_calls` would): repeated labels become one
-    string each instead of one per call."""
-    present = {r[1] for r in store.db.execute("PRAGMA table_info(calls)")}
-    select = ", ".join(f"c.{c}" for c in VIEW_COLUMNS if c in present)
-
-    def convert(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
-        call = dict(zip(names, row, strict=True))
-        return _clean_columns(call, clean) if clean is not None else call
-
-    return _fetch(
-        store.db,
-        f"SELECT {select}, CASE WHEN c.reasoning IS NULL THEN NULL ELSE c.reasoning <> '' END AS has_reasoning,"
-        " g.outcome AS outcome, g.verdict AS verdict, g.score AS score"
-        f" FROM calls c {_RULES_GRADE}"
-        " WHERE c.run_id=? ORDER BY c.suite, c.prompt_id, c.target, c.repeat",
-        (run_id,),
-        convert,
-    )
+    """The calls of a run as the views read them (`Store.call_views`: the `view` fields of `CallRecord`, the
+    rule grade's `outcome`, `verdict` and `score`, and `has_reasoning`, not the text itself). With `clean`,
+    cleaned as read (as `clean_calls` would): repeated labels become one string each instead of one per call.
+    The bulky text (answers, reasoning, the grade's evidence) is left out: `call_texts` reads it a batch at a
+    time while the page's data is written, so that a run's text is never all in memory at once."""
+    return store.call_views(run_id, (lambda call: _clean_columns(call, clean)) if clean else (lambda c: c))
 
 
 def call_texts(store: Any, ids: list[int], clean: Cleaner) -> Iterator[CallText]:
@@ -330,14 +252,7 @@ def call_texts(store: Any, ids: list[int], clean: Cleaner) -> Iterator[CallText]
     batch = TEXT_BATCH
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        rows = _fetch(
-            store.db,
-            f"SELECT c.id, c.answer, c.reasoning, g.evidence_json, {_JUDGE}"
-            f" FROM calls c {_RULES_GRADE} WHERE c.id IN ({', '.join('?' for _ in chunk)})",
-            tuple(chunk),
-            lambda _, row: row,
-        )
-        found = {row[0]: row[1:] for row in rows}
+        found = store.call_texts(chunk)
         for call_id in chunk:
             answer, reasoning, evidence_json, judge = found.get(call_id) or (None, None, None, None)
             key = (evidence_json, judge)
@@ -359,30 +274,24 @@ def _clean_evidence(evidence_json: Any, judge: Any, clean: Cleaner) -> dict[str,
 
 
 def read_run_meta(store: Any, run_id: str) -> dict[str, Any]:
-    previous = store.db.text_factory
-    store.db.text_factory = _lenient_text
-    try:
-        row = store.db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
-        targets = store.db.execute(
-            "SELECT target, provider, model, spec_json, identity_json FROM run_targets WHERE run_id=?",
-            (run_id,),
-        ).fetchall()
-    finally:
-        store.db.text_factory = previous
-    if row is None:
-        from llmbench.errors import UsageError
-
-        raise UsageError(f"no run '{run_id}' in {store.path}")
-    meta = dict(row)
-    meta["plan"] = _load_json(meta.pop("plan_json", None)) or {}
+    """The run's stored metadata (`Store.run`), its plan, and per target its spec and stored identity."""
+    run = store.run(run_id)
+    meta = {
+        key: getattr(run, key)
+        for key in (
+            "run_id",
+            "created_at",
+            "finished_at",
+            "status",
+            "llmbench_version",
+            "planned",
+            "hostname",
+        )
+    }
+    meta["plan"] = run.plan
     meta["identities"] = {
-        t["target"]: {
-            "provider": t["provider"],
-            "model": t["model"],
-            "spec": _load_json(t["spec_json"]) or {},
-            "identity": _load_json(t["identity_json"]) or {},
-        }
-        for t in targets
+        t.target: {"provider": t.provider, "model": t.model, "spec": t.spec, "identity": t.identity or {}}
+        for t in store.run_targets(run_id).values()
     }
     return meta
 
@@ -401,7 +310,7 @@ def status_of(call: Mapping[str, Any]) -> str:
         return outcome
     if call.get("verdict"):
         return call["verdict"]
-    return "ungraded" if outcome is None else "no_verdict"
+    return UNGRADED if outcome is None else NO_VERDICT
 
 
 @dataclass
@@ -562,11 +471,7 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
             elif c.get("completion_tokens") and not failed and has_reasoning is None:
                 share_completion += c["completion_tokens"]  # no reasoning at all: 0 of these tokens
         s.statuses = dict(statuses.most_common())
-        s.non_ok = {
-            k: v
-            for k, v in s.statuses.items()
-            if k in ("error", "budget_exhausted", "context_truncated", "empty")
-        }
+        s.non_ok = {k: v for k, v in s.statuses.items() if k in NOT_OK}
         s.cost_sources = dict(sources)
         s.task_prompts = len(task_ids)
         s.tokens_per_s, s.tokens_per_s_iqr = _median(tps), _quartiles(tps)
@@ -696,23 +601,27 @@ COMPARED_METRICS = (
 )
 
 
-IDENTITY_MARKERS = ("digest", "quantization", "size", "served_model", "fingerprint")
-
-
-def identity_changes(
-    targets_a: list[dict[str, Any]], targets_b: list[dict[str, Any]]
+def model_changes(
+    before: Mapping[str, TargetIdentity], after: Mapping[str, TargetIdentity], clean: Cleaner
 ) -> list[dict[str, Any]]:
-    """Where the model behind a target changed between two runs (rows as the report's target table has
-    them): the marker that tells "model updated" from "same model, different behaviour"."""
-    before = {t.get("name"): t for t in targets_a}
+    """Where the model behind a target changed between two runs (`Store.target_identities` of each), by the
+    comparison drift makes (`identity.identity_changes`): the marker that tells "model updated" from "same
+    model, different behaviour". One row per changed field, values cleaned for the page."""
+
+    def shown(value: Any) -> str | None:
+        return clean.label(", ".join(value) if isinstance(value, list) else value)
+
     out = []
-    for t in targets_b:
-        a = before.get(t.get("name"))
-        if a is None:
-            continue
-        for key in IDENTITY_MARKERS:
-            if (a.get(key) or None) != (t.get(key) or None):
-                out.append({"target": t.get("name"), "field": key, "a": a.get(key), "b": t.get(key)})
+    for target, identity in after.items():
+        for name, change in identity_changes(before.get(target), identity).items():
+            out.append(
+                {
+                    "target": clean.label(target),
+                    "field": name,
+                    "a": shown(change["before"]),
+                    "b": shown(change["after"]),
+                }
+            )
     return out
 
 
@@ -869,6 +778,7 @@ def blob_json(
         "version": 1,
         "runs": [run_id for run_id, _, _ in runs],
         **{name: table.items for name, table in tables.items()},
+        "known_statuses": list(REPORT_STATUSES),  # the badges' order (vocab.py)
         "prompt_fields": list(PROMPT_FIELDS),
         "call_fields": list(CALL_FIELDS),
         "prompts": prompts,
@@ -914,27 +824,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+# The text a view row holds: every text field of the record the views read (but the cost details, which are
+# parsed, never shown) and the grade's labels.
 _TEXT_COLUMNS = (
-    "target",
-    "provider",
-    "model",
-    "suite",
-    "prompt_id",
-    "category",
-    "topic",
-    "language",
-    "prompt",
-    "system",
-    "reasoning_format",
-    "done_reason",
-    "served_model",
-    "host",
-    "error",
-    "error_kind",
+    *(
+        f.name
+        for f in fields(CallRecord)
+        if f.metadata["view"] and f.type.startswith("str") and f.name != "cost_json"
+    ),
     "outcome",
     "verdict",
-    "system_fingerprint",
-    "model_digest",
 )
 
 

@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 
 from llmbench import __version__
 from llmbench.files import atomic_path
+from llmbench.identity import TargetIdentity
 from llmbench.report import data as D
 from llmbench.store import Store
 
@@ -337,6 +338,7 @@ class RunView:
     prices: dict[str, Any] = field(default_factory=dict)
     local_costs: list[str] = field(default_factory=list)
     suites: list[dict[str, Any]] = field(default_factory=list)
+    identities: dict[str, TargetIdentity] = field(repr=False, default_factory=dict)
 
 
 def _most_common(values: list[Any]) -> Any:
@@ -413,6 +415,7 @@ def _run_view(store: Store, run_id: str, label: str, clean: D.Cleaner) -> RunVie
         meta=public_meta,
         plan=plan,
         targets=_target_rows(meta, plan, calls, order, clean),
+        identities=store.target_identities(run_id),
         stats=stats,
         heat=D.heatmap(calls, order),
         cost_svg=cost_svg,
@@ -627,7 +630,7 @@ def _render_parts(store: Store, run_ids: list[str]) -> tuple[str, bytes | bytear
             for r in runs[1:]
         ]
         for comparison, r in zip(comparisons, runs[1:], strict=True):
-            comparison.identity_changes = D.identity_changes(runs[0].targets, r.targets)
+            comparison.identity_changes = D.model_changes(runs[0].identities, r.identities, clean)
         n_calls = sum(len(r.calls) for r in runs)
         pieces = D.blob_json(
             [(r.run_id, r.calls, D.call_texts(store, [c["id"] for c in r.calls], clean)) for r in runs],

@@ -3,8 +3,7 @@
   // The answers browser. Model text is only ever inserted with textContent (never innerHTML), and rows are
   // built lazily, PAGE at a time, from the one JSON blob of the page.
   var PAGE = 100;
-  var KNOWN = ["correct", "incorrect", "answered", "refused", "deflected", "state_narrative", "error",
-    "budget_exhausted", "context_truncated", "empty", "ungraded", "no_verdict"];
+  var KNOWN = [];  // the statuses llmbench knows, in badge order: from the data (llmbench.vocab)
   var node = document.getElementById("data");
   var count = document.getElementById("count");
 
@@ -30,6 +29,7 @@
   });
 
   function main(data) {
+    KNOWN = data.known_statuses || [];
     function index(fields) {
       var out = {};
       for (var i = 0; i < fields.length; i++) { out[fields[i]] = i; }
