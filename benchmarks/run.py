@@ -937,7 +937,7 @@ def bench_store(root: Path, rows: int, rounds: int = 3) -> dict[str, Any]:
     # grade_row alone, per kind of prompt, on the same stored rows (~620-character answers with some Chinese)
     by_key = {c.key: c for c in cells}
     grade_ms: dict[str, list[float]] = {"fact": [], "probe": []}
-    for call in list(store.calls("a0"))[:600]:
+    for call in sorted(store.calls("a0"), key=lambda c: c.id)[:600]:  # (as stored: probes and facts mixed)
         cell = by_key[call.cell_key]
         t1 = time.perf_counter()
         grade_row(call, cell.prompt.expect, cell.prompt.meta)

@@ -13,6 +13,7 @@ import pytest
 
 from llmbench.config import Config, target_from_cli
 from llmbench.drift import compare_runs
+from llmbench.migrations import MIGRATIONS, SCHEMA_VERSION
 from llmbench.records import (
     CALL_FIELDS,
     Cell,
@@ -21,7 +22,7 @@ from llmbench.records import (
     Prompt,
 )
 from llmbench.report.render import render_report
-from llmbench.store import MIGRATIONS, SCHEMA_VERSION, Store, call_record
+from llmbench.store import Store, call_record
 
 R1, GPT = "ollama/r1", "openai/gpt-x"
 PROMPT = Prompt(id="p", suite="s", text="What happened in 1989?", category="probe", topic="t")

@@ -109,7 +109,8 @@ def compare_runs(
     if not targets:
         raise UsageError(f"runs {baseline} and {candidate} share no target: nothing to compare")
     report = DriftReport(baseline=baseline, candidate=candidate, targets=targets)
-    ident_b, ident_c = store.target_identities(baseline), store.target_identities(candidate)
+    ident_b = store.target_identities(baseline, (c for calls in rows_b.values() for c in calls))
+    ident_c = store.target_identities(candidate, (c for calls in rows_c.values() for c in calls))
     for target in targets:
         calls_b, calls_c = rows_b.get(target, []), rows_c.get(target, [])
         changed = identity_changes(ident_b.get(target), ident_c.get(target))

@@ -4,8 +4,9 @@ Every call is committed the moment it finishes, so an interrupted run loses at m
 and `--resume` can ask which cells of a run are still missing. WAL mode lets a report read while a run
 writes.
 
-This module is the only one that speaks SQL: everything else reads and writes through `Store` methods, in
-the record types of `records.py` (a call is a `CallRecord`, whose fields are the `calls` table's columns).
+This module and `migrations.py` (the schema) are the only ones that speak SQL: everything else reads and
+writes through `Store` methods, in the record types of `records.py` (a call is a `CallRecord`, whose fields are
+the `calls` table's columns).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 from llmbench.errors import StoreError, UsageError
 from llmbench.identity import TargetIdentity
+from llmbench.migrations import MIGRATIONS, SCHEMA_VERSION
 from llmbench.records import (
     CALL_COLUMNS,
     CALL_FIELDS,
@@ -41,140 +43,6 @@ from llmbench.records import (
 T = TypeVar("T")
 
 log = logging.getLogger("llmbench")
-
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = []
-"""The schema's history, oldest first: the database's `PRAGMA user_version` is how many have run. A new
-column or table is a new function here, never an edit of an old one (a database written by any earlier
-llmbench must migrate to the same schema as a new one)."""
-
-
-def migration(step: Migration) -> Migration:
-    MIGRATIONS.append(step)
-    return step
-
-
-def _execute_all(db: sqlite3.Connection, script: str) -> None:
-    # (not executescript: it commits, and each migration runs inside its own transaction)
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-@migration
-def m001_runs_targets_calls_grades(db: sqlite3.Connection) -> None:
-    """The first schema: runs, the targets each run identified, one row per finished call, grades."""
-    _execute_all(
-        db,
-        """
-    CREATE TABLE runs (
-        run_id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        finished_at TEXT,
-        status TEXT NOT NULL,
-        llmbench_version TEXT,
-        argv TEXT,
-        plan_json TEXT NOT NULL,
-        planned INTEGER NOT NULL DEFAULT 0,
-        hostname TEXT
-    );
-    CREATE TABLE run_targets (
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        target TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        spec_json TEXT NOT NULL,
-        identity_json TEXT,
-        described_at TEXT,
-        PRIMARY KEY (run_id, target)
-    );
-    CREATE TABLE calls (
-        id INTEGER PRIMARY KEY,
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        cell_key TEXT NOT NULL,
-        target TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        model_digest TEXT,
-        suite TEXT NOT NULL,
-        prompt_id TEXT NOT NULL,
-        category TEXT,
-        topic TEXT,
-        language TEXT,
-        repeat INTEGER NOT NULL,
-        prompt TEXT NOT NULL,
-        system TEXT,
-        params_json TEXT NOT NULL,
-        answer TEXT,
-        reasoning TEXT,
-        reasoning_format TEXT,
-        done_reason TEXT,
-        prompt_tokens INTEGER,
-        completion_tokens INTEGER,
-        reasoning_tokens INTEGER,
-        reasoning_tokens_estimated INTEGER,
-        cached_tokens INTEGER,
-        eval_count INTEGER,
-        total_duration_ns INTEGER,
-        load_duration_ns INTEGER,
-        prompt_eval_duration_ns INTEGER,
-        eval_duration_ns INTEGER,
-        latency_s REAL,
-        ttft_s REAL,
-        tokens_per_s REAL,
-        served_model TEXT,
-        system_fingerprint TEXT,
-        host TEXT,
-        cost_usd REAL,
-        error TEXT,
-        error_kind TEXT,
-        attempts INTEGER NOT NULL DEFAULT 1,
-        started_at TEXT NOT NULL,
-        finished_at TEXT NOT NULL,
-        raw_json TEXT,
-        UNIQUE (run_id, cell_key)
-    );
-    CREATE INDEX calls_prompt ON calls(target, suite, prompt_id);
-    CREATE TABLE grades (
-        run_id TEXT NOT NULL,
-        cell_key TEXT NOT NULL,
-        grader TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        verdict TEXT,
-        score REAL,
-        evidence_json TEXT,
-        graded_at TEXT NOT NULL,
-        PRIMARY KEY (run_id, cell_key, grader)
-    );
-        """,
-    )
-
-
-@migration
-def m002_prompt_expectations(db: sqlite3.Connection) -> None:
-    """What each prompt expected, stored with the run, so re-grading never depends on edited suite files."""
-    _execute_all(
-        db,
-        """
-    CREATE TABLE prompts (
-        run_id TEXT NOT NULL,
-        suite TEXT NOT NULL,
-        prompt_id TEXT NOT NULL,
-        expect_json TEXT NOT NULL,
-        meta_json TEXT NOT NULL,
-        PRIMARY KEY (run_id, suite, prompt_id)
-    );
-        """,
-    )
-
-
-@migration
-def m003_call_cost_details(db: sqlite3.Connection) -> None:
-    """How each call's cost was computed (price source, rates period, local energy model...)."""
-    db.execute("ALTER TABLE calls ADD COLUMN cost_json TEXT")
-
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def now_iso() -> str:
@@ -223,7 +91,6 @@ _UPSERT_CALL = (
 _RULES = f"LEFT JOIN grades g ON g.run_id=c.run_id AND g.cell_key=c.cell_key AND g.grader='{RULE_GRADER}'"
 _ORDER = " ORDER BY c.suite, c.prompt_id, c.target, c.repeat"
 _SELECT_CALL = ", ".join(f"c.{name}" for name in CALL_FIELDS)
-_ESTIMATED = CALL_FIELDS.index("reasoning_tokens_estimated")
 
 
 def _answered_column(name: str) -> str:
@@ -270,7 +137,7 @@ def _json_or(text: Any, default: Any) -> Any:
 
 
 class Store:
-    """A thin, explicit wrapper over the SQLite file (no ORM: the migrations above build the schema, and a
+    """A thin, explicit wrapper over the SQLite file (no ORM: `migrations.py` builds the schema, and a
     call's row is a `CallRecord`).
 
     Use it as a context manager (`with Store(path) as store:`): the file is closed however the block ends.
@@ -536,17 +403,24 @@ class Store:
             )
         return out
 
-    def target_identities(self, run_id: str) -> dict[str, TargetIdentity]:
+    def target_identities(
+        self, run_id: str, answered: Iterable[AnsweredCall] | None = None
+    ) -> dict[str, TargetIdentity]:
         """What the run knew of the model behind each target it identified or called: the stored identity
-        and what its answered calls reported (see `identity.py`). Drift and the report both compare these."""
+        and what its answered calls reported (see `identity.py`). Drift and the report both compare these.
+        `answered`: the run's `answered_calls`, when the caller has read them already (they are not read
+        again)."""
         served: dict[str, set[str]] = defaultdict(set)
         fingerprints: dict[str, set[str]] = defaultdict(set)
-        with self._lenient():
-            rows = self.db.execute(
-                "SELECT DISTINCT target, served_model, system_fingerprint FROM calls"
-                " WHERE run_id=? AND error IS NULL",
-                (run_id,),
-            ).fetchall()
+        if answered is None:
+            with self._lenient():
+                rows = self.db.execute(
+                    "SELECT DISTINCT target, served_model, system_fingerprint FROM calls"
+                    " WHERE run_id=? AND error IS NULL",
+                    (run_id,),
+                ).fetchall()
+        else:
+            rows = [(c.target, c.served_model, c.system_fingerprint) for c in answered]
         for target, model, fingerprint in rows:
             served[target].add(model)
             fingerprints[target].add(fingerprint)
@@ -620,7 +494,15 @@ class Store:
             return
         with self.transaction():
             if self.db.execute(_UPSERT_CALL, values).rowcount:
-                self.save_grade(run_id, cell.key, graded)
+                self.record_grade(
+                    run_id,
+                    cell.key,
+                    graded.grader,
+                    graded.outcome,
+                    graded.verdict,
+                    graded.score,
+                    graded.evidence,
+                )
 
     def record_grade(
         self,
@@ -645,11 +527,6 @@ class Store:
                 json.dumps(evidence, ensure_ascii=False),
                 now_iso(),
             ),
-        )
-
-    def save_grade(self, run_id: str, cell_key: str, grade: Grade) -> None:
-        self.record_grade(
-            run_id, cell_key, grade.grader, grade.outcome, grade.verdict, grade.score, grade.evidence
         )
 
     # -- calls: reading -----------------------------------------------------------------------------

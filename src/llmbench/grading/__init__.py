@@ -78,6 +78,8 @@ def regrade_run(store: Any, run_id: str) -> dict[str, int]:
         for call in calls:
             expect, meta = expectations.get((call.suite, call.prompt_id), ({}, {}))
             grade = grade_row(call, expect, meta)
-            store.save_grade(run_id, call.cell_key, grade)
+            store.record_grade(
+                run_id, call.cell_key, grade.grader, grade.outcome, grade.verdict, grade.score, grade.evidence
+            )
             counts[grade.verdict or grade.outcome] += 1
     return dict(counts)
