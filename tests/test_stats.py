@@ -7,7 +7,14 @@ import math
 
 import pytest
 
-from llmbench.stats import fisher_exact_two_sided, rate, wilson_interval
+from llmbench.stats import (
+    between_within_permutation_p,
+    fisher_exact_two_sided,
+    holm_adjust,
+    mann_whitney_p,
+    rate,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +99,69 @@ def test_fisher_exact_matches_an_independent_computation_and_is_symmetric():
 def test_fisher_exact_rejects_negative_cells():
     with pytest.raises(ValueError):
         fisher_exact_two_sided(1, -1, 2, 3)
+
+
+def test_holm_adjusts_in_input_order_and_lies_between_raw_and_bonferroni():
+    # Holm (1979) worked example: ordered p 0.01, 0.03, 0.04 (x4, x3, x2) then 0.5 (x1), kept monotone.
+    assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm_adjust([]) == []
+    assert holm_adjust([0.9, 0.6]) == [1.0, 1.0]
+    raw = [0.001, 0.2, 0.013, 0.04, 0.0049, 0.3]
+    for p, adjusted in zip(raw, holm_adjust(raw), strict=True):
+        assert p <= adjusted <= min(1.0, p * len(raw))
+
+
+def _mann_whitney_by_enumeration(first, second):
+    """Exact two-sided p by listing every split of the pooled values (no ties)."""
+    pooled = first + second
+    m = len(first)
+
+    def u_of(group):
+        return sum(1 for x in group for y in pooled if y not in group and x > y)
+
+    observed = u_of(first)
+    tail = min(observed, m * len(second) - observed)
+    splits = list(itertools.combinations(pooled, m))
+    extreme = sum(1 for s in splits if min(u_of(s), m * len(second) - u_of(s)) <= tail)
+    return min(1.0, extreme / len(splits))
+
+
+def test_mann_whitney_exact_values():
+    # scipy.stats.mannwhitneyu's documented example (males vs females): U=17, exact two-sided p=0.1111.
+    assert mann_whitney_p([19, 22, 16, 29, 24], [20, 11, 17, 12]) == pytest.approx(1 / 9)
+    assert mann_whitney_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    for first, second in (([3.1, 7.2, 1.5], [2.2, 9.9, 4.4, 5.0]), ([10, 20, 30, 40], [15, 25, 35, 45, 55])):
+        assert mann_whitney_p(first, second) == pytest.approx(_mann_whitney_by_enumeration(first, second))
+        assert mann_whitney_p(first, second) == pytest.approx(mann_whitney_p(second, first))
+
+
+def test_mann_whitney_with_ties_and_large_samples():
+    assert mann_whitney_p([5, 5, 5], [5, 5]) == 1.0
+    assert mann_whitney_p([], [1.0]) is None
+    same = mann_whitney_p(list(range(0, 60, 2)), list(range(1, 61, 2)))  # interleaved: no shift
+    assert same > 0.8
+    shifted = mann_whitney_p([float(x) for x in range(30)], [x + 20.0 for x in range(30)])
+    assert shifted < 1e-4
+    tied = mann_whitney_p([1, 1, 2, 2, 2, 3], [2, 3, 3, 3, 4, 4])
+    assert 0.01 < tied < 0.1
+
+
+def _strata(rng, prompts, repeats, shift):
+    strata = []
+    for _ in range(prompts):
+        values = [rng.random() for _ in range(repeats)] + [rng.random() + shift for _ in range(repeats)]
+        strata.append(([[abs(a - b) for b in values] for a in values], repeats))
+    return strata
+
+
+def test_between_within_permutation_test_holds_its_level_and_sees_a_shift():
+    import random
+
+    rng = random.Random(7)
+    alarms = sum(
+        between_within_permutation_p(_strata(rng, 10, 2, 0.0), rounds=499, seed=i) < 0.05 for i in range(200)
+    )
+    assert alarms <= 20  # 5 % expected: 10 of 200, with room for chance
+    assert between_within_permutation_p(_strata(rng, 10, 2, 1.0)) < 0.01
+    assert between_within_permutation_p(_strata(rng, 4, 6, 1.0)) < 0.01  # large strata: sampled labellings
+    assert between_within_permutation_p([([[0.0, 1.0], [1.0, 0.0]], 1)]) is None  # no pair within a run

@@ -45,6 +45,12 @@ def _say(message: str) -> None:
     logging.getLogger("llmbench").info(message)
 
 
+def _say_warnings(message: str) -> None:
+    """--quiet silences progress, not warnings: a cron mail must still say why a result is weak."""
+    if message.startswith("warning:"):
+        _say(message)
+
+
 def _log_to(path: Path) -> None:
     """Append llmbench's messages, progress lines and warnings to a file, with timestamps."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +162,7 @@ def run(
             wait_lock=wait_lock,
             max_cost=max_cost,
         )
-        result = run_benchmark(opts, say=(lambda s: None) if quiet else _say)
+        result = run_benchmark(opts, say=_say_warnings if quiet else _say)
     except LlmbenchError as exc:
         _fail(exc)
     summary = result.summary
@@ -415,7 +421,8 @@ def drift(
     results: ResultsOpt = None,
 ) -> None:
     """Compare two runs: flips, changed answers, rate changes with significance, model-identity changes."""
-    from llmbench.drift import Thresholds, compare_runs, pick_runs, render_json, render_text
+    from llmbench.drift import Thresholds, compare_runs, pick_runs
+    from llmbench.drift_text import render_json, render_text
     from llmbench.errors import EXIT_DRIFT, UsageError
     from llmbench.notify import notify
     from llmbench.store import Store

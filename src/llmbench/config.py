@@ -290,11 +290,12 @@ reports: reports
 suites: [factual, censorship, cost]
 
 # How many times each prompt is asked (repeats give confidence intervals and drift significance).
+# At temperature > 0, a nightly drift check needs 5 or more (README: Drift) to tell sampling noise from drift.
 repeats: 1
 
 # Generation settings sent with every call; a target's own `params` override them.
 params:
-  temperature: 0        # deterministic runs make drift meaningful
+  temperature: 0        # deterministic: any changed answer is drift; R1 advises 0.6 (then use repeats: 5)
   seed: 42
   max_tokens: 2048      # answer budget (Ollama num_predict); reasoning spends it too
   num_ctx: 8192         # Ollama context window: prompts longer than this are silently truncated

@@ -185,6 +185,8 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 say(f"Quick sample: {limit} prompts per suite (pass --limit 0 for every prompt).")
             suites = load_suites(opts.suites or config.suites or DEFAULT_SUITES, config, limit or None)
             repeats = opts.repeats or config.repeats
+            for warning in noise_warnings(targets, repeats, config, store):
+                say(f"warning: {warning}")
         plan = build_plan(targets, suites, repeats)
         pricer = Pricer.from_config(config.prices, config.local_cost, str(config.path or "llmbench.yaml"))
         providers = {t.name: make_provider(t) for t in targets}
@@ -243,6 +245,30 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
         result = RunResult(summary=summary, results=results, report=report, targets=targets, notes=notes)
         holder["result"] = result
         return result
+
+
+NIGHTLY_REPEATS = 5  # a 0 -> 30 % change on a 9-prompt topic found 9 times in 10 (README: Drift)
+
+
+def noise_warnings(targets: list[TargetSpec], repeats: int, config: Config, store: Store) -> list[str]:
+    """One repeat of a sampled target leaves `llmbench drift` nothing to tell noise from drift with. Drift
+    checks count as planned when a notify hook is configured or an earlier run already shares a target."""
+    if repeats > 1:
+        return []
+    sampled = [t for t in targets if t.params.temperature is None or t.params.temperature > 0]
+    if not sampled:
+        return []
+    earlier = {name for run in store.runs() for name in run.targets}
+    if config.notify is None and not earlier & {t.name for t in sampled}:
+        return []
+    return [
+        f"{t.name} samples (temperature "
+        + ("left to the server" if t.params.temperature is None else f"{t.params.temperature:g}")
+        + ") and each prompt is asked once: `llmbench drift` cannot tell sampling noise from drift with one "
+        f"repeat; ask each prompt {NIGHTLY_REPEATS} times or more (-n {NIGHTLY_REPEATS}, `repeats:` in "
+        "llmbench.yaml) or set temperature 0"
+        for t in sampled
+    ]
 
 
 def budget_gate(
