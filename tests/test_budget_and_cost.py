@@ -36,6 +36,7 @@ def _usage(request):
 def _config(workdir: Path, url: str, extra: str = "") -> None:
     (workdir / "llmbench.yaml").write_text(
         PRICES + "targets:\n  - id: openai/priced-model\n" + f"    base_url: {url}\n    concurrency: 1\n"
+        "    local: false\n"  # the loopback server stands in for a hosted, per-token priced API
         "    params: {max_tokens: 1000}\n" + extra
     )
 
@@ -84,7 +85,7 @@ def test_max_cost_with_an_unpriced_hosted_model_is_refused(workdir, cli, monkeyp
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     with FakeOpenAI({"mystery-model-x": _usage}, api_key="k") as server:
         (workdir / "llmbench.yaml").write_text(
-            f"targets:\n  - id: openai/mystery-model-x\n    base_url: {server.url}\n"
+            f"targets:\n  - id: openai/mystery-model-x\n    base_url: {server.url}\n    local: false\n"
         )
         result = cli("run", "-s", "mini.yaml", "--max-cost", "100", code=6)
         assert server.chat_calls == []

@@ -10,7 +10,7 @@ the `ollama` client, OpenAI SSE through the `openai` client) with faults injecte
 * exit codes are the documented ones (1 some failed, 5 all failed, 4 unavailable, 130 interrupted).
 
 The runner's backoff starts at 1 s (+ up to 1 s jitter); these tests shorten it to 50 ms by patching
-`llmbench.runner._backoff`, except `test_default_backoff_waits_about_a_second`, which pins the real one.
+`llmbench.providers.retry._backoff`, except `test_default_backoff_waits_about_a_second`, which pins the real one.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from tenacity import wait_fixed
 
-import llmbench.runner as runner
+import llmbench.providers.retry as retry
 from tests.conftest import db_rows
 from tests.servers.faults import (
     FaultMixin,
@@ -52,7 +52,7 @@ from tests.servers.openai_server import OAReply
 DB = Path("results/llmbench.db")
 KEY = "sk-fault-test"
 REPO = Path(__file__).resolve().parents[1]
-REAL_BACKOFF = runner._backoff
+REAL_BACKOFF = retry._backoff
 KINDS = {
     "timeout",
     "connection",
@@ -68,7 +68,7 @@ KINDS = {
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_backoff", wait_fixed(0.05))
+    monkeypatch.setattr(retry, "_backoff", wait_fixed(0.05))
 
 
 # -- one protocol, two servers ---------------------------------------------------------------------
@@ -130,7 +130,8 @@ class Proto:
             f"    stream: {str(stream).lower()}",
         ]
         if self.name == "openai":
-            lines.append("    api_key_env: FAULT_KEY")
+            # The loopback server stands in for a hosted API (local servers: test_local_servers.py).
+            lines += ["    api_key_env: FAULT_KEY", "    local: false"]
         if self.name == "openai" and priced:
             # A known price: otherwise pricing falls back to litellm's map, whose import takes seconds
             # (see test_pricing_a_call_does_not_stall_the_calls_in_flight).
@@ -297,7 +298,7 @@ def test_retry_after_is_honoured(workdir, cli, proto):
 def test_default_backoff_waits_about_a_second(workdir, cli, monkeypatch):
     """The real backoff (1 s, plus up to 1 s of jitter) before the first retry; the reason the other
     tests shorten it."""
-    monkeypatch.setattr(runner, "_backoff", REAL_BACKOFF)
+    monkeypatch.setattr(retry, "_backoff", REAL_BACKOFF)
     proto = Proto("ollama")
     with proto.server() as server:
         server.inject(status(503))

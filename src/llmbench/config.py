@@ -7,33 +7,19 @@ Secrets are never read into the config dump: a target names the environment vari
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmbench.errors import ConfigError
+from llmbench.providers.registry import FALLBACK, provider_class, provider_classes
 from llmbench.records import GenerationParams, TargetSpec
 from llmbench.yamlio import load_yaml, raise_validation
 
 DEFAULT_CONFIG = Path("llmbench.yaml")
 DEFAULT_OLLAMA_HOST = "http://localhost:11434"
-NATIVE_PROVIDERS = ("ollama", "openai", "embedded", "litellm")
-# Hosted APIs tolerate a few calls in flight; one Ollama GPU mostly queues extra calls, so default to 1.
-DEFAULT_CONCURRENCY = {"ollama": 1, "embedded": 1, "openai": 4, "litellm": 4}
-# Keys litellm looks for, per provider prefix; used to say "key missing" before any call.
-LITELLM_KEY_ENV = {
-    "deepseek": "DEEPSEEK_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "together_ai": "TOGETHERAI_API_KEY",
-    "fireworks_ai": "FIREWORKS_API_KEY",
-    "xai": "XAI_API_KEY",
-    "cohere": "COHERE_API_KEY",
-}
 
 
 class ParamsModel(BaseModel):
@@ -58,6 +44,7 @@ class TargetModel(BaseModel):
     hosts: list[str] = Field(default_factory=list)
     base_url: str | None = None
     api_key_env: str | None = None
+    local: bool | None = None
     concurrency: int | None = Field(default=None, ge=1, le=256)
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0, le=20)
@@ -181,11 +168,9 @@ def split_target_id(text: str) -> tuple[str, str]:
     provider = provider.strip().lower()
     if not provider or not model.strip():
         raise ValueError(f"'{text}' needs both a provider and a model, e.g. ollama/deepseek-r1:7b")
-    if provider in ("ollama", "openai", "embedded"):
+    if provider in provider_classes():
         return provider, model.strip()
-    if provider == "litellm":
-        return "litellm", model.strip()
-    return "litellm", f"{provider}/{model.strip()}"
+    return FALLBACK, f"{provider}/{model.strip()}"
 
 
 def _target_from_model(
@@ -197,7 +182,7 @@ def _target_from_model(
             provider, model = split_target_id(target.id)
         except ValueError as exc:
             raise ConfigError(file, line, field + ".id", str(exc)) from None
-        if target.provider and target.provider != provider and provider != "litellm":
+        if target.provider and target.provider != provider and provider != FALLBACK:
             raise ConfigError(file, line, field + ".provider", "contradicts the provider in 'id'")
         if target.model and target.model != model:
             raise ConfigError(file, line, field + ".model", "contradicts the model in 'id'")
@@ -205,22 +190,17 @@ def _target_from_model(
         raise ConfigError(
             file, line, field, "a target needs 'id: provider/model' or both 'provider' and 'model'"
         )
-    if provider not in NATIVE_PROVIDERS:
-        model, provider = f"{provider}/{model}", "litellm"
-    name = target.name or (model if provider == "litellm" else f"{provider}/{model}")
+    if provider not in provider_classes():
+        model, provider = f"{provider}/{model}", FALLBACK
+    kind = provider_class(provider)
+    name = target.name or (model if provider == FALLBACK else f"{provider}/{model}")
     base_url = target.base_url or target.host
     hosts = tuple(target.hosts)
-    if provider == "ollama" and not base_url and not hosts:
-        base_url = ollama_host()
-    api_key_env = target.api_key_env
-    if provider == "openai" and not api_key_env:
-        api_key_env = "OPENAI_API_KEY"
-    if provider == "openai" and not base_url:
-        base_url = os.environ.get("OPENAI_BASE_URL") or None
-    if provider == "litellm" and not api_key_env:
-        api_key_env = LITELLM_KEY_ENV.get(model.split("/", 1)[0])
+    if not base_url and not hosts:
+        base_url = kind.default_base_url()
+    api_key_env = target.api_key_env or kind.default_key_env(model)
     api_key = os.environ.get(api_key_env) if api_key_env else None
-    return TargetSpec(
+    spec = TargetSpec(
         name=name,
         provider=provider,
         model=model,
@@ -228,14 +208,19 @@ def _target_from_model(
         hosts=hosts,
         api_key_env=api_key_env,
         api_key=api_key,
-        concurrency=target.concurrency or DEFAULT_CONCURRENCY[provider],
-        timeout_s=target.timeout or (900.0 if provider in ("ollama", "embedded") else 300.0),
+        local=target.local,
         max_retries=target.max_retries if target.max_retries is not None else 4,
         stream=True if target.stream is None else target.stream,
-        params=_merge_params(
-            EMBEDDED_DEFAULTS if provider == "embedded" else None, global_params, target.params
-        ),
+        params=_merge_params(EMBEDDED_DEFAULTS if kind.sample_suites else None, global_params, target.params),
         extra={"n_threads": target.n_threads} if target.n_threads else {},
+    )
+    # The provider's defaults for a target where it is: local servers get one call at a time, hosted
+    # APIs a few; a local model gets longer to answer.
+    local = kind.is_local(spec)
+    return replace(
+        spec,
+        concurrency=target.concurrency or kind.default_concurrency(local),
+        timeout_s=target.timeout or kind.default_timeout_s(local),
     )
 
 

@@ -39,7 +39,6 @@ from llmbench.yamlio import Located, line_of, load_yaml, raise_validation
 
 PER_MILLION = 1_000_000
 BUNDLED_PRICES = Path(__file__).parent / "data" / "prices.yaml"
-LOCAL_PROVIDERS = ("ollama", "embedded")
 LOOKUP_ORDER = ("override", "table", "litellm")
 
 # The local-cost default: a GPU workstation under load, at a typical household electricity price.
@@ -490,7 +489,7 @@ class PriceTable:
         misses: list[str] = []
 
         match = self._dated(self.overrides, keys, when, "override", misses)
-        if match is None and provider in LOCAL_PROVIDERS:
+        if match is None and always_local(provider):
             reason = (
                 f"local model ({provider}): priced by energy or hardware time, not per token"
                 " (add it under prices: to price it per token)"
@@ -522,7 +521,7 @@ class PriceTable:
     def find_key(self, key: str, at: datetime | str | None = None) -> tuple[PriceMatch | None, str]:
         """Look up a price by its key alone (an `api_equivalent` such as deepseek/deepseek-reasoner)."""
         provider = key.split("/", 1)[0] if "/" in key else ""
-        return self.find(None, provider if provider not in LOCAL_PROVIDERS else "", key, at)
+        return self.find(None, "" if always_local(provider) else provider, key, at)
 
     @staticmethod
     def _dated(
@@ -888,7 +887,8 @@ def price_local(
 class Pricer:
     """Prices completions of targets: hosted ones per token, local ones by wall time.
 
-    A target is local when its provider is ollama or embedded, or when `local_cost:` names it. Calling
+    A target is local when its provider says so (Ollama, embedded, an OpenAI-compatible server on a
+    loopback or private address, or `local: true`), or when `local_cost:` names it. Calling
     the object returns dollars only (the `price(target, completion)` callable the judge accepts).
     """
 
@@ -911,7 +911,9 @@ class Pricer:
         return cls(table, parse_local_costs(local_cost, file))
 
     def is_local(self, target: Any) -> bool:
-        return target.provider in LOCAL_PROVIDERS or target.name in self.local or target.model in self.local
+        from llmbench.providers.registry import is_local
+
+        return is_local(target) or target.name in self.local or target.model in self.local
 
     def cost(self, target: Any, completion: Any, at: datetime | str | None = None) -> CallCost:
         """`target` a TargetSpec, `completion` a Completion; `at` when the call was made (default: now)."""
@@ -973,6 +975,14 @@ def _wall_seconds(completion: Any) -> float | None:
 # --------------------------------------------------------------------------------------------------
 
 
+def always_local(provider: str | None) -> bool:
+    """A provider whose every target is local (Ollama, embedded): priced by energy, never per token."""
+    from llmbench.providers.registry import provider_classes
+
+    kind = provider_classes().get((provider or "").lower())
+    return kind is not None and kind.always_local
+
+
 def estimate_prompt_tokens(prompt_text_chars: int) -> int:
     """A deliberately high token count for a prompt: one token per 3 characters (CJK runs dense) + 16."""
     return math.ceil(max(prompt_text_chars, 0) / 3) + 16
@@ -993,7 +1003,7 @@ def worst_case_usd(
     whole `max_tokens` budget at the dearer of output and reasoning rates, and the dearest time-of-day
     window of the entry in force at `at`. Local providers spend nothing against an API budget: 0.0.
     """
-    if (provider or "").lower() in LOCAL_PROVIDERS:
+    if always_local(provider):
         return 0.0
     match, _ = table.find(target_name, provider, model, at, record=False)
     if match is None:

@@ -1,6 +1,7 @@
 """`llmbench models`: what each configured or discovered target is, without making any chat call.
 
 Hosted targets are not contacted at all (no traffic, no cost): we only say whether their key is set.
+Local ones (Ollama, embedded, OpenAI-compatible servers on this machine or network) are described.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from llmbench.config import Config, ollama_host, target_from_cli
 from llmbench.errors import TargetUnavailable
 from llmbench.providers import make_provider
+from llmbench.providers.registry import is_local
 from llmbench.records import TargetSpec
 
 
@@ -42,7 +44,7 @@ async def describe_targets(cfg: Config, names: list[str]) -> list[dict[str, Any]
         )
     for spec in targets:
         row: dict[str, Any] = {"target": spec.name, "provider": spec.provider, "model": spec.model}
-        if spec.provider in ("openai", "litellm"):
+        if not is_local(spec):
             row["status"] = "key set" if spec.api_key else "key missing"
             row["note"] = f"${spec.api_key_env}" if spec.api_key_env else ""
             row["host"] = spec.base_url

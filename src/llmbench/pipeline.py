@@ -22,6 +22,7 @@ from llmbench.cost import Pricer
 from llmbench.errors import BudgetExceeded, StoreBusy, TargetUnavailable, UsageError
 from llmbench.plan import build_plan
 from llmbench.providers import make_provider
+from llmbench.providers.registry import provider_class
 from llmbench.records import TargetSpec
 from llmbench.runner import Budget, Runner, RunSummary, cell_worst_case
 from llmbench.store import Store
@@ -128,9 +129,7 @@ async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) ->
     async def ready(target: TargetSpec) -> Any:
         provider = providers[target.name]
         identity = await provider.describe()
-        prepare = getattr(provider, "prepare", None)
-        if prepare is not None:
-            await prepare()
+        await provider.prepare()
         return identity
 
     outcomes = await asyncio.gather(*(ready(t) for t in targets), return_exceptions=True)
@@ -178,7 +177,7 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             if (
                 limit is None
                 and targets
-                and all(t.provider == "embedded" for t in targets)
+                and all(provider_class(t.provider).sample_suites for t in targets)
                 and not opts.suites
             ):
                 limit = QUICK_LIMIT
@@ -192,6 +191,9 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
         providers = {t.name: make_provider(t) for t in targets}
         try:
             identities = await _describe_all(targets, providers)
+            for name, identity in identities.items():
+                if identity.extra.get("identity_note"):
+                    say(f"{name}: {identity.extra['identity_note']}.")
             plan_json = {**plan.to_json(), "limit": limit or None}
             if opts.resume:
                 done = store.finished_keys(run_id)

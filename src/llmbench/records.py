@@ -13,8 +13,6 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-HOSTED_PROVIDERS_NEED_KEY = True
-
 
 @dataclass(frozen=True)
 class GenerationParams:
@@ -55,6 +53,7 @@ class TargetSpec:
     hosts: tuple[str, ...] = ()
     api_key_env: str | None = None
     api_key: str | None = field(default=None, repr=False, compare=False)
+    local: bool | None = None  # as configured (`local:`); None: the provider decides from the address
     concurrency: int = 1
     timeout_s: float = 600.0
     max_retries: int = 4

@@ -1,7 +1,7 @@
 """Run a plan: async calls with per-target concurrency, bounded retries, one commit per finished call.
 
-Retries live here and only here: providers classify errors (`CallError.retryable`, `retry_after`) and the
-runner decides, honouring Retry-After. A call that still fails is recorded with its error and the run
+Retries go through `providers.retry.complete_with_retries`: providers say what an error means
+(`Provider.retry_decision`), that one loop applies the policy, honouring Retry-After. A call that still fails is recorded with its error and the run
 goes on.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import time
 from collections import Counter
@@ -17,76 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-
 from llmbench.errors import CallError
 from llmbench.grading import grade_row
 from llmbench.plan import Plan
 from llmbench.providers.base import Provider
-from llmbench.records import Cell, Completion, GenerationParams, Prompt
+from llmbench.providers.retry import complete_with_retries
+from llmbench.records import Cell, Completion
 from llmbench.store import Store, now_iso
 
 log = logging.getLogger("llmbench")
-
-# First retry after ~1 s (plus jitter), doubling up to a minute. LLMBENCH_RETRY_BACKOFF_S scales it
-# (tests and impatient users); Retry-After from the server always wins when longer.
-_INITIAL_BACKOFF_S = float(os.environ.get("LLMBENCH_RETRY_BACKOFF_S", "1.0"))
-_backoff = wait_exponential_jitter(initial=_INITIAL_BACKOFF_S, max=60.0, jitter=_INITIAL_BACKOFF_S)
-
-
-def _wait(state: RetryCallState) -> float:
-    """Exponential backoff with jitter, but never sooner than the server's Retry-After."""
-    exc = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(exc, "retry_after", None) or 0.0
-    return max(_backoff(state), min(retry_after, 300.0))
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, CallError) and exc.retryable
-
-
-async def complete_with_retries(
-    provider: Provider, prompt: Prompt, params: GenerationParams, max_retries: int
-) -> tuple[Completion, int]:
-    """One call with the retry policy (bounded, backoff with jitter, Retry-After honoured); returns the
-    completion and the attempts made. Any failure comes out as a CallError carrying `attempts`."""
-    attempts = 1
-    try:
-        try:
-            # Most calls succeed at once: the first attempt skips the retry machinery altogether.
-            return await provider.complete(prompt, params), attempts
-        except CallError as exc:
-            if not exc.retryable or max_retries <= 0:
-                raise
-            first_error: CallError | None = exc
-        # Tenacity takes over from the failed first attempt: replaying its error as attempt 1 gives the
-        # same waits (backoff and Retry-After) as if tenacity had made it.
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(max_retries + 1),
-            wait=_wait,
-            retry=retry_if_exception(_retryable),
-            reraise=True,
-        ):
-            with attempt:
-                if first_error is not None:
-                    replay, first_error = first_error, None
-                    raise replay
-                attempts += 1
-                completion = await provider.complete(prompt, params)
-    except CallError as exc:
-        exc.attempts = attempts
-        raise
-    except Exception as exc:  # an unexpected provider bug must not kill the run
-        error = CallError("internal", f"{type(exc).__name__}: {exc}")
-        error.attempts = attempts
-        raise error from None
-    return completion, attempts
 
 
 def cell_worst_case(pricer: Any, cell: Cell) -> float | None:

@@ -7,6 +7,12 @@ with OpenAI-shaped error bodies (which never echo the key), ``usage`` including
 reasoning text in ``reasoning_content`` (DeepSeek/vLLM) or ``reasoning`` (OpenRouter/Ollama), SSE
 streaming with ``stream_options.include_usage``, and scriptable 429/5xx failures with headers
 such as ``Retry-After`` so retry logic can be tested without a network.
+
+Two modes model llama-cpp-python's server (``python -m llama_cpp.server``), checked against it:
+``stream_usage=False`` sends no ``usage`` in streams even when ``include_usage`` is asked for (non-streamed
+answers still carry it), and ``interrupt_streams=True`` ends a running stream with ``data: [DONE]`` and no
+``finish_reason`` as soon as another chat request arrives (its ``interrupt_requests`` setting, on by
+default: it checks after each chunk it sends). ``props`` serves llama.cpp's ``GET /props``.
 """
 
 from __future__ import annotations
@@ -149,9 +155,17 @@ class FakeOpenAI(BackgroundServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        stream_usage: bool = True,
+        interrupt_streams: bool = False,
+        props: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(host, port)
         self.api_key = api_key
+        self.stream_usage = stream_usage
+        self.interrupt_streams = interrupt_streams
+        self._arrivals = 0  # chat requests received: a stream started before the latest one is cut
+        self.interrupted = 0  # streams cut that way
+        self.props = props  # served at GET /props, as llama.cpp's server does (model_path, build_info...)
         self.system_fingerprint = system_fingerprint
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -210,7 +224,9 @@ class FakeOpenAI(BackgroundServer):
         try:
             if route.startswith("/v1/"):
                 self._authenticate(handler)
-            if method == "GET" and route == "/v1/models":
+            if method == "GET" and route == "/props" and self.props is not None:
+                self._send(handler, record, 200, self.props)
+            elif method == "GET" and route == "/v1/models":
                 self._send(handler, record, 200, self._model_list())
             elif method == "GET" and route.startswith("/v1/models/"):
                 self._send(handler, record, 200, self._model_object(route.removeprefix("/v1/models/")))
@@ -271,6 +287,7 @@ class FakeOpenAI(BackgroundServer):
     def _chat(self, handler: FakeHandler, record: LoggedCall) -> None:
         body: dict[str, Any] = record.body or {}
         with self._lock:
+            self._arrivals += 1
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
             raise _APIError(*failure)
@@ -287,7 +304,7 @@ class FakeOpenAI(BackgroundServer):
             )
         stream = body.get("stream") is True
         stream_options = body.get("stream_options") if isinstance(body.get("stream_options"), dict) else {}
-        include_usage = stream and bool(stream_options.get("include_usage"))
+        include_usage = stream and bool(stream_options.get("include_usage")) and self.stream_usage
 
         request = OARequest(model, [dict(m) for m in messages if isinstance(m, dict)], stream, body)
         try:
@@ -357,12 +374,20 @@ class FakeOpenAI(BackgroundServer):
         per_piece = reply.delay_s / len(deltas) if deltas else 0.0
 
         record.status = 200
+        with self._lock:
+            arrival = self._arrivals
         handler.start_chunked(
             200, "text/event-stream; charset=utf-8", {"Cache-Control": "no-cache", **headers}
         )
         time.sleep(reply.first_token_delay_s + (0.0 if deltas else reply.delay_s))
         self._write_event(handler, record, chunk({"role": "assistant", "content": "", "refusal": None}))
         for delta in deltas:
+            if self.interrupt_streams and self._arrivals > arrival:
+                with self._lock:
+                    self.interrupted += 1
+                handler.write_chunk(b"data: [DONE]\n\n")  # as llama-cpp-python: a clean end, no finish
+                handler.end_chunked()
+                return
             self._write_event(handler, record, chunk(delta))
             if per_piece:
                 time.sleep(per_piece)

