@@ -83,6 +83,7 @@ class OpenAICompatible(Provider):
         self._in_flight = 0
         self._one_at_a_time: asyncio.Lock | None = None  # set once the server has interrupted a stream
         self._learning = asyncio.Lock()
+        self._idle = asyncio.Event()  # no call of this target in flight
 
     # -- what subclasses provide ----------------------------------------------------------------------
 
@@ -122,18 +123,34 @@ class OpenAICompatible(Provider):
 
     async def complete(self, prompt: Prompt, params: GenerationParams) -> Completion:
         request = self.request(prompt, params)
-        async with self._one_at_a_time or contextlib.nullcontext():
-            if self.spec.stream and self.usage_in_streams is None:
-                # Until a complete stream has shown whether usage comes with it, one call at a time
-                # streams: the others then take the right path at once.
-                async with self._learning:
-                    return await self._call(request, params)
+        async with self._turn():
             return await self._call(request, params)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One call at a time while a first stream shows whether usage comes with it (the others then
+        take the right path at once), and for good once the server has interrupted a stream."""
+        while True:
+            learning = self.spec.stream and self.usage_in_streams is None
+            lock = self._one_at_a_time or (self._learning if learning else None)
+            if lock is None:
+                yield
+                return
+            async with lock:
+                if lock is self._one_at_a_time:
+                    await self._idle.wait()  # calls that started before the lock existed finish first
+                    yield
+                    return
+                if self._one_at_a_time is None:
+                    yield
+                    return
+            # the server interrupted a stream while this call waited to learn: queue on the other lock
 
     async def _call(self, request: dict[str, Any], params: GenerationParams) -> Completion:
         self._started += 1
         number = self._started
         self._in_flight += 1
+        self._idle.clear()
         started = time.perf_counter()
         try:
             # The clients' timeouts bound each read, not the call (a trickling stream never trips
@@ -155,6 +172,8 @@ class OpenAICompatible(Provider):
             raise error from None
         finally:
             self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
         return build_completion(reply, params, time.perf_counter() - started, self.host)
 
     async def _stream(self, request: dict[str, Any], started: float, number: int) -> Reply:
