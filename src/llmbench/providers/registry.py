@@ -33,12 +33,9 @@ def provider_classes() -> dict[str, type[Provider]]:
         importlib.import_module(f"{package.__name__}.{module.name}")
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            loaded = entry.load()
+            entry.load()  # defining a Provider subclass with a `name` registers it
         except Exception as exc:  # a broken plugin must not stop llmbench: say so and go on
             log.warning("provider plugin %s could not be loaded: %s", entry.value, exc)
-            continue
-        if isinstance(loaded, type) and issubclass(loaded, Provider) and loaded.name:
-            Provider.registry.setdefault(loaded.name, loaded)
     return dict(Provider.registry)
 
 
