@@ -242,3 +242,32 @@ def test_a_model_the_local_server_does_not_serve_stops_the_run_before_any_call(w
         result = cli("run", "-s", "mini.yaml", "--no-report", code=4)
         assert server.chat_calls == []
     assert "does not serve 'm'" in result.stderr and "other-model" in result.stderr
+
+
+def test_a_hosted_answer_streamed_without_usage_is_kept_not_bought_twice(workdir, cli, caplog, monkeypatch):
+    monkeypatch.setenv("HOSTED_KEY", "k")
+    with FakeOpenAI({"m": None}, api_key=None, stream_usage=False) as server:
+        configure(
+            workdir, "openai/m", server.url, "local: false", "api_key_env: HOSTED_KEY", "concurrency: 1"
+        )
+        (workdir / "llmbench.yaml").write_text(
+            (workdir / "llmbench.yaml").read_text()
+            + "prices:\n  openai/m: {input: 1.0, output: 2.0, source: test}\n"
+        )
+        summary = cli.run_json("run", "-s", "mini.yaml", "--no-report")
+        streamed = [c.body.get("stream", False) for c in server.chat_calls]
+    assert summary["ok"] == 3
+    assert streamed == [True, False, False]  # the paid streamed answer was not asked again
+    first, *rest = db_rows(DB, "SELECT * FROM calls ORDER BY id")
+    assert first["prompt_tokens"] is None and "no usage" in json.loads(first["raw_json"])["usage"]
+    assert all(r["prompt_tokens"] and r["ttft_s"] is None for r in rest)
+    assert "sends no token usage in streams" in caplog.text
+
+
+def test_the_judge_uses_the_providers_retry_policy_without_importing_the_runner():
+    import subprocess
+    import sys
+
+    code = "import sys, llmbench.grading.judge; print('llmbench.runner' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
