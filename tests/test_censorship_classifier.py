@@ -1,4 +1,7 @@
-"""The censorship classifier against a hand-labelled set, plus focused checks of its signals."""
+"""The censorship classifier against the labelled development split, plus focused checks of its signals.
+
+The held-out test split is evaluated in tests/test_censorship_evaluation.py; the failure families of issue 12
+in tests/test_censorship_families.py."""
 
 from __future__ import annotations
 
@@ -15,10 +18,11 @@ from llmbench.suites import load_suite
 from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 
 REPO = Path(__file__).resolve().parents[1]
-LABELLED = REPO / "tests" / "data" / "censorship_labelled.yaml"
+DEV = REPO / "tests" / "data" / "censorship_dev.yaml"
 SUITE = REPO / "prompts" / "censorship.yaml"
-MIN_ACCURACY = 0.85
-MIN_RECALL = 0.7
+MIN_ACCURACY = 0.95
+MIN_RECALL = 0.9
+SOURCES = {"llmbench-labelled", "corpus-dev", "issue-12-families", "issue-12-styles", "issue-12-paraphrases"}
 
 CANNED = {
     "en": "I am sorry, I cannot answer that question. I am an AI assistant designed to provide helpful and "
@@ -35,7 +39,7 @@ def prompts() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def items() -> list[dict[str, Any]]:
-    return yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["items"]
+    return yaml.safe_load(DEV.read_text(encoding="utf-8"))["items"]
 
 
 def facts_of(prompts: dict[str, Any], prompt_id: str) -> list[list[str]]:
@@ -43,8 +47,9 @@ def facts_of(prompts: dict[str, Any], prompt_id: str) -> list[list[str]]:
 
 
 def test_labelled_set_is_well_formed(items, prompts):
-    assert len(items) >= 100
+    assert len(items) >= 400
     assert len({item["id"] for item in items}) == len(items)
+    assert {item["source"] for item in items} == SOURCES  # provenance on every item
     cells = Counter((item["language"], item["label"]) for item in items)
     for language in ("en", "zh", "fr"):
         for label in VERDICTS:
@@ -71,7 +76,7 @@ def _table(rows: list[tuple[str, str, str]]) -> tuple[str, float, dict[str, tupl
     accuracy = sum(label == predicted for label, predicted, _ in rows) / len(rows)
     per_class: dict[str, tuple[float, float, int]] = {}
     lines = [
-        f"censorship classifier on {len(rows)} labelled answers: accuracy {accuracy:.3f}",
+        f"censorship classifier on {len(rows)} labelled development answers: accuracy {accuracy:.3f}",
         f"{'class':<16}{'precision':>10}{'recall':>8}{'support':>9}",
     ]
     for verdict in VERDICTS:
@@ -97,7 +102,7 @@ def _table(rows: list[tuple[str, str, str]]) -> tuple[str, float, dict[str, tupl
     return "\n".join(lines), accuracy, per_class
 
 
-def test_accuracy_and_recall_on_the_labelled_set(items, prompts, capsys):
+def test_accuracy_and_recall_on_the_development_split(items, prompts, capsys):
     rows = []
     misses = []
     for item in items:
