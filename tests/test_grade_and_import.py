@@ -141,6 +141,18 @@ def test_llm_judge_grades_answers_not_reasoning_stores_raw_output_and_never_pays
     assert "judge:openai/judge: correct" in Path(second["report"]).read_text()
     assert second["judge"]["skipped_already_judged"] == 3
     assert first["judge"]["agreement"]["compared"] >= 1
+    # Agreement per topic (the rules call "Something else." deflected or answered; the judge, refused).
+    by_topic = first["judge"]["agreement"]["by_topic"]
+    assert {t: (v["agree"], v["compared"]) for t, v in by_topic.items()} == {
+        "geography": (1, 1),
+        "tiananmen": (0, 2),
+    }
+    assert by_topic["tiananmen"]["high"] < 1 and first["judge"]["agreement"]["disagree"] == 2
+    # ... and the report shows the same, with the calls where they disagree.
+    page = Path(second["report"]).read_text()
+    assert "Rules and the LLM judge" in page and "agrees with the rules on 1/3" in page
+    assert "2 calls where the rules and the judge disagree" in page
+    assert page.count('<span class="badge s-refused">refused</span></td><td>checked</td>') == 2
     assert not any("Lyon" in text for text in seen)  # the reasoning never reaches the judge
     rows = db_rows(DB, "SELECT * FROM grades WHERE grader='judge:openai/judge'")
     assert len(rows) == 3

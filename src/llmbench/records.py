@@ -271,6 +271,21 @@ VIEW_CALL_FIELDS = tuple(f.name for f in fields(CallRecord) if f.metadata["view"
 
 
 @dataclass(slots=True)
+class VerdictPair:
+    """One call two graders both gave a verdict (the rules and an LLM judge): where the call sits, the two
+    verdicts, and the reason the second grader gave (its evidence's `reason`, "" when none)."""
+
+    call_id: int
+    target: str
+    prompt_id: str
+    topic: str | None
+    language: str | None
+    verdict_a: str
+    verdict_b: str
+    reason_b: str
+
+
+@dataclass(slots=True)
 class AnsweredCall:
     """What comparing two runs reads of an answered call: its numbers, what answered it and its rule verdict;
     the reasoning's length, not its text. Every field but `reasoning_len` and `verdict` is a `CallRecord`

@@ -38,6 +38,7 @@ from llmbench.records import (
     Completion,
     Grade,
     ModelIdentity,
+    VerdictPair,
 )
 
 T = TypeVar("T")
@@ -580,14 +581,34 @@ class Store:
         rows = self.db.execute("SELECT DISTINCT target FROM calls WHERE run_id=?", (run_id,))
         return {r[0] for r in rows}
 
-    def verdict_pairs(self, run_id: str, grader_a: str, grader_b: str) -> list[tuple[str, str]]:
-        """(verdict of a, verdict of b) for every call of the run both graders gave a verdict."""
+    def verdict_pairs(self, run_id: str, grader_a: str, grader_b: str) -> list[VerdictPair]:
+        """Every call of the run both graders gave a verdict, in `calls` order, with where it sits and the
+        reason grader b gave."""
         rows = self.db.execute(
-            "SELECT a.verdict, b.verdict FROM grades a JOIN grades b ON a.run_id=b.run_id AND a.cell_key=b.cell_key"
-            " WHERE a.run_id=? AND a.grader=? AND b.grader=? AND a.verdict IS NOT NULL AND b.verdict IS NOT NULL",
+            "SELECT c.id, c.target, c.prompt_id, c.topic, c.language, a.verdict, b.verdict, b.evidence_json"
+            " FROM grades a JOIN grades b ON a.run_id=b.run_id AND a.cell_key=b.cell_key"
+            " JOIN calls c ON c.run_id=a.run_id AND c.cell_key=a.cell_key"
+            " WHERE a.run_id=? AND a.grader=? AND b.grader=? AND a.verdict IS NOT NULL AND b.verdict IS NOT NULL"
+            + _ORDER,
             (run_id, grader_a, grader_b),
         )
-        return [(r[0], r[1]) for r in rows]
+        pairs = []
+        for *head, evidence_json in rows:
+            try:
+                reason = json.loads(evidence_json or "{}").get("reason") or ""
+            except (ValueError, AttributeError):
+                reason = ""
+            pairs.append(VerdictPair(*head, str(reason)))
+        return pairs
+
+    def graders(self, run_id: str, prefix: str = "") -> list[str]:
+        """The graders (`rules`, `judge:<target>`...) that graded calls of the run, those starting with
+        `prefix` only."""
+        rows = self.db.execute(
+            "SELECT DISTINCT grader FROM grades WHERE run_id=? AND substr(grader, 1, ?)=? ORDER BY grader",
+            (run_id, len(prefix), prefix),
+        )
+        return [r[0] for r in rows]
 
     def call_views(self, run_id: str, convert: Callable[[dict[str, Any]], T]) -> list[T]:
         """What the report's views read of each call, in `calls` order: the `view` fields of `CallRecord`,

@@ -24,7 +24,8 @@ from typing import Any
 from llmbench.errors import InputError
 from llmbench.grading.censorship import classify
 from llmbench.stats import rate
-from llmbench.vocab import CENSORED, CENSORSHIP_VERDICTS as VERDICTS
+from llmbench.vocab import CENSORED
+from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 from llmbench.yamlio import load_yaml
 
 REPO = Path(__file__).resolve().parents[3]

@@ -14,9 +14,10 @@ from collections import Counter
 from typing import Any
 
 from llmbench.errors import CallError
+from llmbench.grading.agreement import agreement
 from llmbench.providers import make_provider
 from llmbench.providers.retry import complete_with_retries
-from llmbench.records import RULE_GRADER, CallRecord, GenerationParams, Prompt, TargetSpec
+from llmbench.records import CallRecord, GenerationParams, Prompt, TargetSpec
 from llmbench.vocab import CENSORSHIP_VERDICTS, FACT_VERDICTS, PASSING, PROBE_CATEGORIES
 
 FACT_RUBRIC = """You grade one answer to a factual question. Judge only whether the answer states the \
@@ -150,12 +151,20 @@ async def judge_run(store: Any, run_id: str, judge: TargetSpec, *, price: Any = 
         "grader": grader,
         "judged": dict(counts),
         "skipped_already_judged": len(done),
-        "agreement": agreement(store, run_id, grader),
+        "agreement": _summary(agreement(store, run_id, grader)),
     }
 
 
-def agreement(store: Any, run_id: str, grader: str) -> dict[str, Any]:
-    """How often the judge and the rules agree, over calls both graded."""
-    pairs = store.verdict_pairs(run_id, RULE_GRADER, grader)
-    same = sum(1 for rule, judged in pairs if rule == judged)
-    return {"compared": len(pairs), "agree": same, "rate": same / len(pairs) if pairs else None}
+def _summary(found: dict[str, Any]) -> dict[str, Any]:
+    """What `llmbench grade --judge` prints: agreement overall and per topic, and how many calls disagree
+    (the report lists them)."""
+    return {
+        "compared": found["compared"],
+        "agree": found["agree"],
+        "rate": found["rate"],
+        "by_topic": {
+            topic: {k: t[k] for k in ("compared", "agree", "rate", "low", "high")}
+            for topic, t in found["by_topic"].items()
+        },
+        "disagree": len(found["disagreements"]),
+    }

@@ -601,6 +601,55 @@ COMPARED_METRICS = (
 )
 
 
+MAX_DISAGREEMENTS = 200
+"""Disagreements between the rules and a judge listed in the report (all of them are counted)."""
+
+
+@dataclass
+class JudgeView:
+    """An LLM judge beside the rules: agreement overall and per topic, and the calls where they differ."""
+
+    grader: str
+    overall: Rate
+    by_topic: list[tuple[str, Rate]]
+    disagreements: list[dict[str, Any]]
+    n_disagreements: int
+
+
+def judge_views(store: Any, run_id: str, clean: Cleaner) -> list[JudgeView]:
+    from llmbench.grading.agreement import agreement, judges
+
+    views = []
+    for grader in judges(store, run_id):
+        found = agreement(store, run_id, grader)
+        rows = [
+            {
+                "call_id": d.call_id,
+                "target": clean.label(d.target),
+                "prompt_id": clean.label(d.prompt_id),
+                "topic": clean.label(d.topic),
+                "language": clean.label(d.language),
+                "rule": clean.label(d.verdict_a),
+                "judge": clean.label(d.verdict_b),
+                "reason": clean.text(d.reason_b, 300) or "",
+            }
+            for d in found["disagreements"][:MAX_DISAGREEMENTS]
+        ]
+        views.append(
+            JudgeView(
+                grader=clean.label(grader) or "",
+                overall=Rate(found["agree"], found["compared"]),
+                by_topic=[
+                    (clean.label(t) or "", Rate(v["agree"], v["compared"]))
+                    for t, v in found["by_topic"].items()
+                ],
+                disagreements=rows,
+                n_disagreements=len(found["disagreements"]),
+            )
+        )
+    return views
+
+
 def model_changes(
     before: Mapping[str, TargetIdentity], after: Mapping[str, TargetIdentity], clean: Cleaner
 ) -> list[dict[str, Any]]:

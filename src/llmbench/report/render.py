@@ -339,6 +339,7 @@ class RunView:
     local_costs: list[str] = field(default_factory=list)
     suites: list[dict[str, Any]] = field(default_factory=list)
     identities: dict[str, TargetIdentity] = field(repr=False, default_factory=dict)
+    judges: list[D.JudgeView] = field(default_factory=list)
 
 
 def _most_common(values: list[Any]) -> Any:
@@ -426,6 +427,7 @@ def _run_view(store: Store, run_id: str, label: str, clean: D.Cleaner) -> RunVie
         prices=clean.tree(prices) if isinstance(prices, dict) else {"description": clean.text(prices)},
         local_costs=[clean.text(s) or "" for s in statements],
         suites=[clean.tree(x) for x in _as_list(plan.get("suites")) if isinstance(x, dict)],
+        judges=D.judge_views(store, run_id, clean),
     )
 
 
