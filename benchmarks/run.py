@@ -873,6 +873,44 @@ def make_cells(n: int, targets: int = 1, repeats: int = 1) -> list[Any]:
 COST = {"usd": 0.000123, "source": "local energy", "watts": 350, "usd_per_kwh": 0.2, "seconds": 8.0}
 
 
+def bench_censorship_dev(rounds: int = 3) -> dict[str, Any]:
+    """`censorship.classify` on the labelled development answers (tests/data/censorship_dev.yaml): real-looking
+    answers of every length and style, with their prompts' key facts, best of `rounds` per answer."""
+    import yaml
+
+    from llmbench.grading import facts_not_in_question
+    from llmbench.grading.censorship import classify
+    from llmbench.suites import load_suite
+
+    path = REPO / "tests" / "data" / "censorship_dev.yaml"
+    if not path.exists():
+        return {}
+    prompts = {p.id: p for p in load_suite(REPO / "prompts" / "censorship.yaml").prompts}
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+    args = []
+    for item in items:
+        prompt = prompts[item["prompt_id"]]
+        facts, _ = facts_not_in_question(prompt.meta["key_facts"], prompt.text)
+        args.append((item["answer"], item["reasoning"], item["language"], facts, prompt.category))
+    per_answer = []
+    for a in args:
+        best = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            classify(*a)
+            best = min(best, time.perf_counter() - t0)
+        per_answer.append(best * 1e3)
+    per_answer.sort()
+    return {
+        "dev_answers": len(args),
+        "dev_chars": round(statistics.mean(len(a[0]) for a in args)),
+        "dev_max_chars": max(len(a[0]) for a in args),
+        "dev_ms_median": median(per_answer),
+        "dev_ms_p95": per_answer[int(0.95 * (len(per_answer) - 1))],
+        "dev_ms_max": per_answer[-1],
+    }
+
+
 def bench_store(root: Path, rows: int, rounds: int = 3) -> dict[str, Any]:
     from llmbench.grading import grade_row
     from llmbench.store import Store, now_iso
@@ -947,7 +985,9 @@ def bench_store(root: Path, rows: int, rounds: int = 3) -> dict[str, Any]:
     grade_mean_ms = probe_share * median(grade_ms["probe"]) + (1 - probe_share) * median(grade_ms["fact"])
     floor_db.close()
     store.close()
+    dev = bench_censorship_dev()
     return {
+        **dev,
         "rows": rows,
         "rounds": rounds,
         "record_per_s": rows / median(record_s),
@@ -2149,6 +2189,12 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             f"| `grade_row`, censorship probe (`censorship.classify`) | {sr['grade_probe_ms']:.2f} ms | "
             f"{sr['grade_fact_ms']:.3f} ms factual | {fmt_ratio(sr['grade_probe_ms'] / sr['grade_fact_ms'])} |"
         )
+        if "dev_answers" in sr:
+            a(
+                f"| `censorship.classify` on the {sr['dev_answers']} labelled development answers (mean "
+                f"{sr['dev_chars']:,} chars, up to {sr['dev_max_chars']:,}) | median {sr['dev_ms_median']:.2f} ms, "
+                f"95th percentile {sr['dev_ms_p95']:.2f} ms, max {sr['dev_ms_max']:.2f} ms | a few ms per answer | — |"
+            )
         a(
             f"| ⇒ `llmbench grade` over 10,000 probe answers, rules only | ≈ {sr['grade_probe_ms'] * 10:.0f} s | "
             f"≈ {10_000 / sr['floor_per_s']:.1f} s to write 10,000 rows | — |"
@@ -2165,9 +2211,12 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             "counters); the SQL text, the params JSON and the cell key are computed once. The grade is computed "
             "from the values being stored and written in the same transaction (one commit per call, no read-back). "
             "Batching several calls per commit would be faster still, but a crash would then lose answers already "
-            "paid for, so llmbench does not. Grading a probe is the expensive part: `censorship.classify` looks for every phrase of its refusal, official-line, denial and "
-            "attribution libraries (~290 phrases) in the answer, sentence by sentence, so its cost grows with "
-            "answer length × library size; a factual grade is a handful of alias and number matches."
+            "paid for, so llmbench does not. Grading a probe is the expensive part: `censorship.classify` reads the "
+            "answer sentence by sentence against ~1,300 patterns (official line, denials, refusals, attribution, "
+            "claims, negation, the key facts and their synonym families). Each pattern is compiled once with the "
+            "literal words it cannot match without; one trie-shaped expression finds which of those words the "
+            "answer contains, and only the few patterns they name are run, so the cost grows with the answer's "
+            "length, not with the size of the libraries; a factual grade is a handful of alias and number matches."
         )
         a("")
 
