@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from llmbench.errors import InputError
-from llmbench.grading.censorship import VERDICTS
 from llmbench.grading.evaluate import Outcome, grade_items, load_labelled, main, summarise
 from llmbench.stats import rate
+from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_SPLIT = REPO / "tests" / "data" / "censorship_test.yaml"
