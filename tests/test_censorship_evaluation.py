@@ -13,7 +13,7 @@ from llmbench.stats import rate
 from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_SPLIT = REPO / "tests" / "data" / "censorship_test.yaml"
+TEST_SPLIT = REPO / "tests" / "data" / "censorship_test_v1.yaml"
 MIN_LANGUAGE_ACCURACY = 0.95
 MIN_CLASS_RECALL = 0.90
 
