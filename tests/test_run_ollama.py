@@ -6,6 +6,7 @@ The store must hold exactly what the server sent: counts, nanosecond durations, 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,7 @@ def test_a_model_that_is_not_installed_stops_the_run_before_any_call(
 def test_no_ollama_and_no_embedded_model_says_how_to_start(workdir, cli, monkeypatch):
     import llmbench.providers.embedded as embedded
 
-    monkeypatch.setattr(embedded, "embedded_available", lambda: False)
+    monkeypatch.setattr(embedded, "installed_models", lambda: [])
     result = cli("run", "-s", "mini.yaml", code=4)
     assert "No Ollama server answers at http://127.0.0.1:9" in result.stderr
     assert "ollama serve" in result.stderr and "pip install" in result.stderr
@@ -195,3 +196,19 @@ def test_line_separator_escaping_survives_any_chunk_boundary():
         text = out.decode()
         assert text.splitlines() == text.split("\n")[:-1]  # no line breaks but the real ones
         assert [json.loads(line) for line in text.splitlines()] == lines
+
+
+def test_the_closing_line_says_where_the_report_is_and_how_to_open_it(workdir, cli, ollama_server):
+    _write_config(workdir / "llmbench.yaml", ollama_server.url, "llama3.2:1b")
+    result = cli("run", "-s", "mini.yaml")
+    run_id = result.stdout.strip()
+    report = Path("reports") / f"{run_id}.html"
+    assert report.exists()
+    closing = result.stderr.strip().splitlines()[-1]
+    opener = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
+    assert closing == (
+        f"Report: {report}. Open it: {opener} {report}  or serve it: python -m http.server -d reports 8000"
+        f"  and browse http://127.0.0.1:8000/{run_id}.html"
+    )
+    quiet = cli("run", "-s", "mini.yaml", "--quiet")
+    assert quiet.stderr == ""  # --quiet prints the run id only

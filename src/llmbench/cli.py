@@ -112,7 +112,11 @@ def run(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=0, help="At most N prompts per suite, spread over topics (0: all)."),
+        typer.Option(
+            "--limit",
+            min=0,
+            help="At most N prompts per suite: whole questions (in all their languages), spread over topics (0: all).",
+        ),
     ] = None,
     results: ResultsOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
@@ -195,7 +199,6 @@ def run(
         _say(
             f"{summary.ok} answered, {summary.failed} failed, {summary.skipped} already done"
             f" in {summary.elapsed_s:.1f} s. Results: {result.results}"
-            + (f"  Report: {result.report}" if result.report else "")
         )
         if summary.errors:
             _say("errors by kind: " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
@@ -203,11 +206,27 @@ def run(
         _say(
             f"interrupted: every finished call is saved; finish with `llmbench run --resume {summary.run_id}`"
         )
+    if result.report and not quiet:
+        _say(_how_to_open(result.report))
+    if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.budget_skipped:
         raise typer.Exit(EXIT_BUDGET)
     if summary.failed:
         raise typer.Exit(EXIT_ALL_FAILED if summary.ok == 0 and summary.skipped == 0 else EXIT_SOME_FAILED)
+
+
+def _how_to_open(report: Path) -> str:
+    """The closing line of `run`: where the report is and the command that opens it, or serves it (a
+    machine reached over ssh has no browser)."""
+    import shlex
+
+    opener = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
+    folder = shlex.quote(str(report.parent))
+    return (
+        f"Report: {report}. Open it: {opener} {shlex.quote(str(report))}  or serve it: "
+        f"python -m http.server -d {folder} 8000  and browse http://127.0.0.1:8000/{report.name}"
+    )
 
 
 @app.command()

@@ -20,13 +20,12 @@ async def _targets(cfg: Config, names: list[str]) -> list[TargetSpec]:
         return [target_from_cli(n, cfg) for n in names]
     if cfg.targets:
         return list(cfg.targets)
-    from llmbench.providers.embedded import embedded_available
+    from llmbench.providers.embedded import installed_models
     from llmbench.providers.ollama import discover_models
 
     found = await discover_models(ollama_host()) or []
     targets = [target_from_cli(f"ollama/{m}", cfg) for m in found]
-    if embedded_available():
-        targets.append(target_from_cli("embedded/smollm2", cfg))
+    targets += [target_from_cli(f"embedded/{name}", cfg) for name in installed_models()]
     return targets
 
 

@@ -7,11 +7,12 @@ except through the `say` callback, so the same flow is usable from Python and fr
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,11 @@ from llmbench.providers import make_provider
 from llmbench.providers.registry import provider_class
 from llmbench.records import TargetSpec
 from llmbench.runner import Budget, Runner, RunSummary, cell_worst_case
+from llmbench.sampling import QUICK, sampled
 from llmbench.store import Store
 from llmbench.suites import Suite, find_suite, load_suite
 
 DEFAULT_SUITES = ["factual", "censorship", "cost"]
-QUICK_LIMIT = 12  # prompts per suite when falling back to the tiny embedded model
 
 
 @dataclass
@@ -62,35 +63,56 @@ def new_run_id() -> str:
     return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def sample_prompts(suite: Suite, limit: int | None) -> Suite:
-    """A deterministic sample spread over topics and languages (round-robin), not just the first N."""
-    if not limit or limit >= len(suite.prompts):
-        return suite
-    groups: dict[str, list] = {}
-    for prompt in suite.prompts:
-        groups.setdefault(prompt.topic or prompt.id, []).append(prompt)
-    chosen = []
-    queues = list(groups.values())
-    depth = 0
-    while len(chosen) < limit:
-        for queue in queues:
-            if depth < len(queue) and len(chosen) < limit:
-                # Rotate the language with the topic so a small sample still covers several languages.
-                chosen.append(queue[(depth + len(chosen)) % len(queue)] if depth == 0 else queue[depth])
-        depth += 1
-        if depth > max(len(q) for q in queues):
-            break
-    unique = list(dict.fromkeys(chosen))
-    return replace(suite, prompts=unique[:limit])
+def load_suites(names: list[str], config: Config, limit: int | None, sample: str | None) -> list[Suite]:
+    return [sampled(load_suite(find_suite(name, config.prompts_dir)), limit, sample) for name in names]
 
 
-def load_suites(names: list[str], config: Config, limit: int | None) -> list[Suite]:
-    return [sample_prompts(load_suite(find_suite(name, config.prompts_dir)), limit) for name in names]
+def describe_quick_sample(suites: list[Suite], targets: int) -> str:
+    """What the quick sample holds, suite by suite: topics and languages, so a newcomer sees its shape."""
+    parts = []
+    for suite in suites:
+        topics = list(dict.fromkeys(p.topic or p.id for p in suite.prompts))
+        languages = list(dict.fromkeys(p.language.upper() for p in suite.prompts))
+        parts.append(f"{suite.name} {len(suite.prompts)} ({', '.join(topics)}; {'/'.join(languages)})")
+    total = sum(len(s.prompts) for s in suites)
+    return (
+        f"Quick sample, the first question of each kind in every language it is asked in: {'; '.join(parts)}. "
+        f"The same {total} prompts for each of the {targets} model(s); --limit 0 runs every prompt."
+    )
+
+
+# llama.cpp on a CPU generates at a rate set mostly by reading the weights once per token: tokens/s is
+# close to this many MB per second per thread over the GGUF's size (measured on a 2-core VM: SmolLM2-135M
+# Q4_1, 98 MB, ~60 tokens/s; Gemma 3 270M Q4_K_M, 253 MB, ~25 tokens/s with 2 threads).
+_EMBEDDED_MB_PER_S_PER_THREAD = 3000.0
+
+
+def embedded_estimate(cells: list, providers: dict[str, Any]) -> str | None:
+    """A rough duration for the embedded calls, said before they start: every answer using its whole
+    max_tokens budget is the upper bound; tiny models run most of their answers to it."""
+    seconds = 0.0
+    for cell in cells:
+        provider = providers[cell.target.name]
+        if cell.target.provider != "embedded" or not cell.params.max_tokens:
+            continue
+        threads = min(provider.n_threads, os.cpu_count() or 1)
+        tokens_per_s = _EMBEDDED_MB_PER_S_PER_THREAD * threads / (provider.path.stat().st_size / 1e6)
+        seconds += cell.params.max_tokens / tokens_per_s
+    if not seconds:
+        return None
+    return (
+        f"In-process on this machine's {os.cpu_count() or 1} core(s), the embedded calls take at most about "
+        f"{_minutes(seconds)} if every answer runs to its max_tokens; usually less."
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} minutes"
 
 
 async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[TargetSpec], list[str]]:
-    """No --target and no configured target: the Ollama server's models, else the embedded model."""
-    from llmbench.providers.embedded import INSTALL_HINT, embedded_available
+    """No --target and no configured target: the Ollama server's models, else the embedded models."""
+    from llmbench.providers.embedded import INSTALL_HINT, KNOWN_MODELS, MODEL_LABELS, installed_models
     from llmbench.providers.ollama import discover_models
 
     host = ollama_host()
@@ -106,20 +128,30 @@ async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[Targ
         notes.append(
             f"The Ollama server at {host} has no models installed (try `ollama pull deepseek-r1:7b`)."
         )
-    if not embedded_available():
+    embedded = installed_models()
+    if not embedded:
         raise TargetUnavailable(
             notes[0]
             + " Nothing to run: start Ollama (`ollama serve`, then `ollama pull deepseek-r1:7b`), name "
             "a hosted target with --target (e.g. openai/gpt-4o-mini), or " + INSTALL_HINT + " to run the "
-            "small embedded model in-process."
+            "small embedded models in-process."
         )
+    labels = " and ".join(MODEL_LABELS.get(name, name) for name in embedded)
     notes.append(
-        "Running the embedded model SmolLM2-135M in-process (llama.cpp) so you get a complete run and report. "
-        "It is tiny: expect wrong answers. Start Ollama to compare real R1 distills."
+        f"Running the embedded model{'s' if len(embedded) > 1 else ''} {labels} in-process (llama.cpp) so you "
+        "get a complete run and report. Tiny models: expect wrong answers. Start Ollama to compare real "
+        "R1 distills."
     )
+    missing = [name for name in KNOWN_MODELS if name not in embedded]
+    if missing:
+        notes.append(
+            "To add "
+            + " and ".join(MODEL_LABELS.get(n, n) for n in missing)
+            + f" to the comparison, {INSTALL_HINT} again."
+        )
     for note in notes:
         say(note)
-    return [target_from_cli("embedded/smollm2", Config())], notes
+    return [target_from_cli(f"embedded/{name}", Config()) for name in embedded], notes
 
 
 async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) -> dict[str, Any]:
@@ -157,11 +189,9 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             run_id = store.resolve_run_id(opts.resume)
             stored = store.run_plan(run_id)
             targets = [target_from_public(t) for t in stored["targets"]]
-            suites = [
-                sample_prompts(load_suite(Path(s["path"])), stored.get("limit")) for s in stored["suites"]
-            ]
+            limit, sample = stored.get("limit"), stored.get("sample")
+            suites = [sampled(load_suite(Path(s["path"])), limit, sample) for s in stored["suites"]]
             repeats = stored["repeats"]
-            limit = stored.get("limit")
         else:
             run_id = new_run_id()
             if opts.targets:
@@ -173,19 +203,22 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             names = {t.name for t in targets}
             if len(names) != len(targets):
                 raise UsageError("the same target is named twice")
-            limit = opts.limit
+            limit, sample = opts.limit, None
             if (
                 limit is None
                 and targets
                 and all(provider_class(t.provider).sample_suites for t in targets)
                 and not opts.suites
             ):
-                limit = QUICK_LIMIT
-                say(f"Quick sample: {limit} prompts per suite (pass --limit 0 for every prompt).")
-            suites = load_suites(opts.suites or config.suites or DEFAULT_SUITES, config, limit or None)
+                sample = QUICK
+            suites = load_suites(
+                opts.suites or config.suites or DEFAULT_SUITES, config, limit or None, sample
+            )
             repeats = opts.repeats or config.repeats
             for warning in noise_warnings(targets, repeats, config, store):
                 say(f"warning: {warning}")
+            if sample:
+                say(describe_quick_sample(suites, len(targets)))
         plan = build_plan(targets, suites, repeats)
         pricer = Pricer.from_config(config.prices, config.local_cost, str(config.path or "llmbench.yaml"))
         providers = {t.name: make_provider(t) for t in targets}
@@ -194,7 +227,7 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
             for name, identity in identities.items():
                 if identity.extra.get("identity_note"):
                     say(f"{name}: {identity.extra['identity_note']}.")
-            plan_json = {**plan.to_json(), "limit": limit or None}
+            plan_json = {**plan.to_json(), "limit": limit or None, "sample": sample}
             if opts.resume:
                 done = store.finished_keys(run_id)
                 store.set_run_status(run_id, "running", planned=len(plan.cells))
@@ -222,6 +255,8 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 + (f", {len(plan.cells) - len(todo)} already done" if done else "")
                 + f" ({len(targets)} target(s) x {sum(len(s.prompts) for s in suites)} prompt(s) x {repeats})."
             )
+            if estimate := embedded_estimate(todo, providers):
+                say(estimate)
             runner = Runner(
                 store,
                 run_id,

