@@ -4,7 +4,8 @@
 
 Speaks just enough of Ollama's native API for the `ollama` client, llmbench and promptfoo:
 GET /api/version, GET /api/tags, POST /api/show, POST /api/chat (NDJSON stream by default, or one JSON
-object with "stream": false), POST /api/generate (same shape). Every chat answer is "ok" in one content
+object with "stream": false), POST /api/generate (same shape); an empty /api/chat (a client warming the model) is answered at once with
+``done_reason: load``, uncounted, as by a server whose model is already loaded. Every chat answer is "ok" in one content
 line plus the done line, with Ollama's counters and nanosecond durations (``--answer-chars N``: a
 realistic N-character paragraph, in English and Chinese, about June 1989, instead of "ok").
 
@@ -153,6 +154,22 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict, chat: bool) -> None:
         st = self.state
+        if chat and "messages" in body and not body["messages"]:
+            # An empty chat loads (or with keep_alive 0 unloads) the model: the stub's model is always loaded.
+            reason = "unload" if body.get("keep_alive") == 0 else "load"
+            message = {"role": "assistant", "content": ""}
+            model = body.get("model") or "bench"
+            self._send(
+                200,
+                {
+                    "model": model,
+                    "created_at": CREATED,
+                    "message": message,
+                    "done_reason": reason,
+                    "done": True,
+                },
+            )
+            return
         with st.lock:
             st.requests += 1
             st.streamed += body.get("stream") is not False

@@ -22,7 +22,10 @@ Sections (each figure is printed next to its limit or reference and a ratio):
 9. real model: tokens/s that llmbench stores for SmolLM2 (llama.cpp in-process) vs llama.cpp's own
    counters and vs an independent direct llama_cpp run.
 10. promptfoo: the same per-call overhead measured for promptfoo's `ollama:chat` provider.
-11. before and after: figures of the code before the issue-7 changes (benchmarks/baseline-f4ad2b0.json, and
+11. scheduling: model loads and wall time against the ideal on servers that schedule like Ollama (K models
+   resident, P slots per model), 1/2/4 models x K=1,2 x 1/2 hosts x P=1,4, before and after host-aware
+   scheduling side by side (benchmarks/scheduling.py).
+12. before and after: figures of the code before the issue-7 changes (benchmarks/baseline-f4ad2b0.json, and
    the report and export measured again side by side with that commit's `src/`, unpacked from git into a
    temporary directory, unless --no-before).
 
@@ -56,6 +59,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import scheduling  # benchmarks/scheduling.py, beside this script
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 STUB = HERE / "ollama_stub.py"
@@ -68,6 +73,7 @@ OPTIONS = {"temperature": 0, "seed": 42, "num_predict": 64, "num_ctx": 8192}
 BASELINE = "baseline-f4ad2b0.json"  # `--json` of this script at commit f4ad2b0, before the issue-7 fixes
 SECTIONS = (
     "overhead", "saturation", "multihost", "startup", "store", "drift", "report", "export", "model", "promptfoo",
+    "scheduling",
 )  # fmt: skip
 
 
@@ -1806,6 +1812,13 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
                 f"{pf['lb_per_call_ms']:.2f} ms | {pf['per_call_ms']:.2f} ms promptfoo | "
                 f"{fmt_ratio(pf['lb_per_call_ms'] / pf['per_call_ms'])} |"
             )
+    sch = res.get("scheduling")
+    if sch:
+        ia = sch["issue"]["after"]
+        a(
+            f"| 3 models on a host holding 1 (1 s per load, 0.05 s per answer, 20 prompts each): loads / wall | "
+            f"{ia['loads']} / {ia['wall_s']:.1f} s | 3 / {ia['ideal_s']:.1f} s ideal | {ia['ratio']:.2f}× |"
+        )
     for row in sat or []:
         a(
             f"| throughput, S={row['S']} in parallel, L={args.latency:g} s ({row['kind']}) | {row['achieved']:.1f} "
@@ -2457,6 +2470,8 @@ def render(res: dict[str, Any], args: argparse.Namespace, total_s: float) -> str
             "bundle and setting up its database."
         )
         a("")
+    if res.get("scheduling"):
+        scheduling.render_scheduling(res["scheduling"], a, num["scheduling"])
     if res.get("baseline"):
         render_before_after(res, a, num["before_after"])
     return "\n".join(out) + "\n"
@@ -2553,6 +2568,9 @@ def main() -> None:
         ),
         "model": lambda root: bench_model(root, args.model_threads, 128),
         "promptfoo": lambda root: bench_promptfoo(root, n, 2 if q else 3, not args.no_install),
+        "scheduling": lambda root: scheduling.bench_scheduling(
+            root, q, None if args.no_before else scheduling.unpack_before(root), log
+        ),
     }
     with tempfile.TemporaryDirectory(prefix="llmbench-bench-") as tmp:
         root = Path(tmp)

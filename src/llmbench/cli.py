@@ -186,6 +186,8 @@ def run(
                     "elapsed_s": round(summary.elapsed_s, 3),
                     "cost_usd": round(summary.cost_usd, 6),
                     "budget_skipped": summary.budget_skipped,
+                    "loads": summary.loads,
+                    "load_s": round(summary.load_s, 3),
                     "targets": [t.name for t in result.targets],
                     "results": str(result.results),
                     "report": str(result.report) if result.report else None,
@@ -198,7 +200,9 @@ def run(
     if not quiet:
         _say(
             f"{summary.ok} answered, {summary.failed} failed, {summary.skipped} already done"
-            f" in {summary.elapsed_s:.1f} s. Results: {result.results}"
+            f" in {summary.elapsed_s:.1f} s"
+            + (f" ({summary.loads} model load(s), {summary.load_s:.1f} s)" if summary.loads else "")
+            + f". Results: {result.results}"
         )
         if summary.errors:
             _say("errors by kind: " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
@@ -254,7 +258,16 @@ def models(
     from rich.table import Table
 
     table = Table(
-        "target", "provider", "status", "digest", "family", "size", "quant", "capabilities", "notes"
+        "target",
+        "provider",
+        "status",
+        "digest",
+        "family",
+        "size",
+        "quant",
+        "capabilities",
+        "last load",
+        "notes",
     )
     for row in rows:
         table.add_row(
@@ -266,6 +279,7 @@ def models(
             row.get("parameter_size") or "",
             row.get("quantization") or "",
             ",".join(row.get("capabilities") or []),
+            f"{row['last_load_s']:.1f} s" if "last_load_s" in row else "",
             row.get("note") or "",
         )
     Console().print(table)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from llmbench.errors import ConfigError
 from llmbench.providers.registry import FALLBACK, provider_class, provider_classes
-from llmbench.records import GenerationParams, TargetSpec
+from llmbench.records import GenerationParams, HostLimits, TargetSpec
 from llmbench.yamlio import load_yaml, raise_validation
 
 DEFAULT_CONFIG = Path("llmbench.yaml")
@@ -58,6 +58,16 @@ class TargetModel(BaseModel):
         return value.lower() if value else value
 
 
+class HostModel(BaseModel):
+    """One Ollama host under `hosts:`: what it can hold, so the run loads each model there once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_loaded: int = Field(default=1, ge=1, le=64)
+    parallel: int | None = Field(default=None, ge=1, le=256)
+    unload: bool = True
+
+
 class NotifyModel(BaseModel):
     """What to do when `llmbench drift` finds drift: run a command and/or POST the JSON report."""
 
@@ -81,6 +91,7 @@ class ConfigModel(BaseModel):
     repeats: int = Field(default=1, ge=1, le=1000)
     params: ParamsModel = Field(default_factory=ParamsModel)
     targets: list[TargetModel] = Field(default_factory=list)
+    hosts: dict[str, HostModel] = Field(default_factory=dict)
 
 
 class Config(BaseModel):
@@ -97,6 +108,7 @@ class Config(BaseModel):
     notify: NotifyModel | None = None
     prices: dict[str, Any] = Field(default_factory=dict)
     local_cost: dict[str, Any] = Field(default_factory=dict)
+    hosts: dict[str, HostLimits] = Field(default_factory=dict)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -126,6 +138,7 @@ def load_config(path: Path | None) -> Config:
         repeats=raw.repeats,
         params=raw.params,
         notify=raw.notify,
+        hosts={host_key(url): HostLimits(h.max_loaded, h.parallel, h.unload) for url, h in raw.hosts.items()},
     )
     # Keep the located YAML (not pydantic's copy) so price errors can name their line.
     cfg.prices = data.get("prices") or {}
@@ -246,6 +259,13 @@ def target_from_public(data: dict[str, Any]) -> TargetSpec:
     fields["params"] = GenerationParams(**(fields.get("params") or {}))
     env = fields.get("api_key_env")
     return TargetSpec(**fields, api_key=os.environ.get(env) if env else None)
+
+
+def host_key(url: str) -> str:
+    """One spelling per server, so `hosts:` entries and target hosts match: `gpu1:11434/` and
+    `http://gpu1:11434` are the same host."""
+    url = url.strip().rstrip("/")
+    return url if "://" in url else f"http://{url}"
 
 
 def ollama_host() -> str:

@@ -64,4 +64,28 @@ async def describe_targets(cfg: Config, names: list[str]) -> list[dict[str, Any]
             if provider is not None:
                 await provider.close()
         rows.append(row)
+    _add_last_loads(rows, cfg)
     return rows
+
+
+def _add_last_loads(rows: list[dict[str, Any]], cfg: Config) -> None:
+    """How long each local model last took to load in a run (from the results database, when there is
+    one): what the next run will spend on loads before its first measured call."""
+    if not cfg.results.exists():
+        return
+    from llmbench.errors import StoreError
+    from llmbench.store import Store
+
+    try:
+        store = Store(cfg.results, create=False)
+    except StoreError:
+        return
+    try:
+        last = store.last_loads([row["target"] for row in rows])
+    finally:
+        store.close()
+    for row in rows:
+        load = last.get(row["target"])
+        if load is not None:
+            row["last_load_s"] = round(load.load_s, 3)
+            row["last_load_at"] = load.started_at

@@ -141,4 +141,25 @@ def m003_call_cost_details(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN cost_json TEXT")
 
 
+@migration
+def m004_model_loads(db: sqlite3.Connection) -> None:
+    """Model loads, apart from the calls: a warm-up before a target's first measured call, so the load is
+    never in a call's latency, time to first token, tokens/s or energy cost."""
+    _execute_all(
+        db,
+        """
+    CREATE TABLE loads (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        target TEXT NOT NULL,
+        host TEXT,
+        started_at TEXT NOT NULL,
+        load_s REAL NOT NULL,
+        load_duration_ns INTEGER
+    );
+    CREATE INDEX loads_run ON loads(run_id, target);
+        """,
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -156,12 +156,18 @@ async def resolve_default_targets(say: Callable[[str], None]) -> tuple[list[Targ
 
 async def _describe_all(targets: list[TargetSpec], providers: dict[str, Any]) -> dict[str, Any]:
     """Identify every target (concurrently) before any paid call, and let providers that need it get
-    ready (the embedded model loads its weights): a missing key, model or file fails the run up front."""
+    ready (embedded models load their weights: all of them when they fit in memory together, else the
+    first only, the others in their turn): a missing key, model or file fails the run up front."""
+    from llmbench.providers.embedded import EmbeddedProvider, fit_together
+
+    embedded = [p for p in providers.values() if isinstance(p, EmbeddedProvider)]
+    in_their_turn = [] if fit_together(embedded) else embedded[1:]
 
     async def ready(target: TargetSpec) -> Any:
         provider = providers[target.name]
         identity = await provider.describe()
-        await provider.prepare()
+        if provider not in in_their_turn:
+            await provider.prepare()
         return identity
 
     outcomes = await asyncio.gather(*(ready(t) for t in targets), return_exceptions=True)
@@ -265,6 +271,7 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 progress=opts.progress,
                 pricer=pricer,
                 budget=budget,
+                hosts=config.hosts,
             )
             summary = await runner.run(plan, todo)
         finally:

@@ -29,7 +29,9 @@ class Plan:
 
 
 def build_plan(targets: list[TargetSpec], suites: list[Suite], repeats: int) -> Plan:
-    """Order cells repeat-major so an interrupted run has whole passes over the suites, not half a suite.
+    """Order cells repeat-major: within a target, whole passes over the suites come first. (The runner
+    makes local targets one model after another per host, see llmbench.schedule, so an interrupted run has
+    whole models; hosted targets follow this order as it is.)
 
     A prompt's own `max_tokens` is the budget its author chose; the target's `max_tokens` caps it (a tiny
     embedded model gets a small cap so a zero-setup run takes minutes).

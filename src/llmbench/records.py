@@ -70,6 +70,27 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class HostLimits:
+    """What one model server can hold (`hosts:` in llmbench.yaml): how many models stay resident at once
+    (Ollama's OLLAMA_MAX_LOADED_MODELS, as far as memory allows) and how many calls one resident model
+    serves at once (OLLAMA_NUM_PARALLEL; None: each target's `concurrency`). `unload`: free a model once
+    its calls are done and another model is still to run there, so the next one loads at once."""
+
+    max_loaded: int = 1
+    parallel: int | None = None
+    unload: bool = True
+
+
+@dataclass(frozen=True)
+class ModelLoad:
+    """One model load before a target's first measured call: wall seconds (the warm-up request, or the
+    weights read in-process) and the server's own `load_duration` when it reports one."""
+
+    seconds: float
+    server_ns: int | None = None
+
+
+@dataclass(frozen=True)
 class Prompt:
     """One prompt of a suite, with what grading needs to judge its answer."""
 

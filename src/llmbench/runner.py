@@ -1,5 +1,8 @@
 """Run a plan: async calls with per-target concurrency, bounded retries, one commit per finished call.
 
+Calls to local model servers (Ollama, embedded) are ordered by llmbench.schedule, model-major per host, so
+each server loads each model once; hosted APIs are called all at once within their `concurrency`.
+
 Retries go through `providers.retry.complete_with_retries`: providers say what an error means
 (`Provider.retry_decision`), that one loop applies the policy, honouring Retry-After. A call that still fails is recorded with its error and the run
 goes on.
@@ -8,6 +11,7 @@ goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -21,8 +25,9 @@ from llmbench.grading import grade_row
 from llmbench.plan import Plan
 from llmbench.providers.base import Provider
 from llmbench.providers.retry import complete_with_retries
-from llmbench.records import Cell, Completion
-from llmbench.store import Store, now_iso
+from llmbench.records import Cell, Completion, HostLimits, ModelLoad, TargetSpec
+from llmbench.schedule import IN_PROCESS, HostScheduler, Job, in_process_limits, lanes
+from llmbench.store import LoadRecord, Store, now_iso
 
 log = logging.getLogger("llmbench")
 
@@ -73,6 +78,8 @@ class RunSummary:
     elapsed_s: float = 0.0
     budget_skipped: int = 0
     cost_usd: float = 0.0
+    loads: int = 0
+    load_s: float = 0.0
 
     @property
     def done(self) -> int:
@@ -158,8 +165,11 @@ class Runner:
         on_record: Callable[[Cell, Completion | None], None] | None = None,
         pricer: Any = None,
         budget: Budget | None = None,
+        hosts: dict[str, HostLimits] | None = None,
     ) -> None:
         self.store = store
+        self.hosts = hosts or {}
+        self.summary = RunSummary(run_id=run_id, planned=0)
         self.run_id = run_id
         self.providers = providers
         self.digests = digests
@@ -176,10 +186,9 @@ class Runner:
         return text
 
     async def _call(
-        self, cell: Cell, semaphore: asyncio.Semaphore
+        self, cell: Cell, provider: Provider, semaphore: asyncio.Semaphore | None = None
     ) -> tuple[Cell, str, int, Completion | None, CallError | None]:
-        provider = self.providers[cell.target.name]
-        async with semaphore:
+        async with semaphore or contextlib.nullcontext():
             started_at = now_iso()
             attempts = 0
             if self.budget is not None and not self.budget.reserve(cell):
@@ -198,55 +207,106 @@ class Runner:
             except CallError as exc:
                 return cell, started_at, exc.attempts, None, exc
 
+    def _workers(self, plan: Plan, todo: list[Cell], results: asyncio.Queue) -> list[asyncio.Future]:
+        """Local servers model-major per host (see llmbench.schedule); hosted APIs all at once, each
+        target within its `concurrency`. Every finished call lands in `results`, a worker's crash too."""
+
+        async def call(cell: Cell, provider: Provider, semaphore: asyncio.Semaphore | None = None) -> None:
+            results.put_nowait(await self._call(cell, provider, semaphore))
+
+        async def guarded(work: Any) -> None:
+            try:
+                await work
+            except Exception as exc:  # a scheduler bug must end the run, not leave it waiting
+                results.put_nowait(exc)
+
+        jobs: dict[str, Job] = {}
+        for target in plan.targets:
+            served_by = lanes(target, self.providers[target.name])
+            if served_by is not None:
+                jobs[target.name] = Job(target, served_by)
+        semaphores = {t.name: asyncio.Semaphore(t.concurrency) for t in plan.targets if t.name not in jobs}
+        workers = []
+        for cell in todo:
+            job = jobs.get(cell.target.name)
+            if job is not None:
+                job.cells.append(cell)
+            else:
+                provider = self.providers[cell.target.name]
+                workers.append(asyncio.ensure_future(call(cell, provider, semaphores[cell.target.name])))
+        busy = [job for job in jobs.values() if job.cells]
+        if busy:
+            limits = dict(self.hosts)
+            embedded = [job.lanes[IN_PROCESS] for job in busy if IN_PROCESS in job.lanes]
+            limits[IN_PROCESS] = in_process_limits(embedded)
+            scheduler = HostScheduler(busy, limits, call, self._record_load)
+            workers.append(asyncio.ensure_future(guarded(scheduler.run())))
+        return workers
+
+    def _record_load(self, target: TargetSpec, host: str, started_at: str, load: ModelLoad) -> None:
+        self.store.record_load(
+            self.run_id, LoadRecord(target.name, host, started_at, load.seconds, load.server_ns)
+        )
+        self.summary.loads += 1
+        self.summary.load_s += load.seconds
+        log.info("%s loaded on %s in %.2f s", target.name, host, load.seconds)
+
     async def run(self, plan: Plan, todo: list[Cell]) -> RunSummary:
         summary = RunSummary(run_id=self.run_id, planned=len(plan.cells), skipped=len(plan.cells) - len(todo))
+        self.summary = summary
         started = time.monotonic()
-        # `concurrency` is per host: a target spread over N Ollama hosts keeps N x concurrency calls in flight.
-        semaphores = {t.name: asyncio.Semaphore(t.concurrency * max(1, len(t.hosts))) for t in plan.targets}
-        tasks = [asyncio.ensure_future(self._call(cell, semaphores[cell.target.name])) for cell in todo]
+        results: asyncio.Queue = asyncio.Queue()
+        tasks = self._workers(plan, todo, results)
         try:
             with Progress(len(todo), enabled=self.progress) as progress:
-                for next_done in asyncio.as_completed(tasks):
-                    cell, started_at, attempts, completion, error = await next_done
-                    if error is not None and error.kind == "budget":
-                        # Never started, so nothing to record: `--resume` with a larger budget makes it.
-                        summary.budget_skipped += 1
-                        progress.advance(cell, False)
-                        continue
-                    cost = self._price(cell, completion, started_at, attempts)
-                    # Commit the call and its grade before awaiting the next result: a crash now loses
-                    # nothing already answered.
-                    self.store.record_call(
-                        self.run_id,
-                        cell,
-                        self.digests.get(cell.target.name),
-                        started_at,
-                        attempts,
-                        completion=completion,
-                        error=(error.kind, self.redact(str(error))) if error else None,
-                        cost=cost,
-                        grade=lambda row, prompt=cell.prompt: grade_row(row, prompt.expect, prompt.meta),
-                    )
-                    if error is None:
-                        summary.ok += 1
-                        summary.cost_usd += completion.cost_usd or 0.0
-                    else:
-                        summary.failed += 1
-                        summary.errors[error.kind] += 1
-                        log.warning(
-                            "%s %s failed: %s", cell.target.name, cell.prompt.id, self.redact(str(error))
-                        )
-                    progress.advance(cell, error is None)
-                    if self.on_record:
-                        self.on_record(cell, completion)
-        except asyncio.CancelledError:
-            summary.interrupted = True
+                try:
+                    for _ in range(len(todo)):
+                        self._settle(await results.get(), summary, progress)
+                except asyncio.CancelledError:
+                    summary.interrupted = True
+                    # Answers already back but not yet stored are kept too: only calls in flight are lost.
+                    while not results.empty():
+                        self._settle(results.get_nowait(), summary, progress)
+        finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
             summary.elapsed_s = time.monotonic() - started
         return summary
+
+    def _settle(self, item: Any, summary: RunSummary, progress: Progress) -> None:
+        """Store one finished call and its grade, committed before the next result is awaited: a crash
+        then loses nothing already answered."""
+        if isinstance(item, BaseException):
+            raise item
+        cell, started_at, attempts, completion, error = item
+        if error is not None and error.kind == "budget":
+            # Never started, so nothing to record: `--resume` with a larger budget makes it.
+            summary.budget_skipped += 1
+            progress.advance(cell, False)
+            return
+        cost = self._price(cell, completion, started_at, attempts)
+        self.store.record_call(
+            self.run_id,
+            cell,
+            self.digests.get(cell.target.name),
+            started_at,
+            attempts,
+            completion=completion,
+            error=(error.kind, self.redact(str(error))) if error else None,
+            cost=cost,
+            grade=lambda row, prompt=cell.prompt: grade_row(row, prompt.expect, prompt.meta),
+        )
+        if error is None:
+            summary.ok += 1
+            summary.cost_usd += completion.cost_usd or 0.0
+        else:
+            summary.failed += 1
+            summary.errors[error.kind] += 1
+            log.warning("%s %s failed: %s", cell.target.name, cell.prompt.id, self.redact(str(error)))
+        progress.advance(cell, error is None)
+        if self.on_record:
+            self.on_record(cell, completion)
 
     def _price(
         self, cell: Cell, completion: Completion | None, started_at: str, attempts: int

@@ -79,6 +79,26 @@ class RunTarget:
     identity: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class LoadRecord:
+    """One stored model load (see migration 4)."""
+
+    target: str
+    host: str | None
+    started_at: str
+    load_s: float
+    load_duration_ns: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """A target's loads in one run: how many, and their total and longest wall time."""
+
+    count: int
+    total_s: float
+    max_s: float
+
+
 # -- the SQL of calls, derived from the record types ---------------------------------------------------------
 
 _CALL_VALUES = operator.attrgetter(*CALL_COLUMNS)
@@ -455,6 +475,43 @@ class Store:
             (r["suite"], r["prompt_id"]): (json.loads(r["expect_json"]), json.loads(r["meta_json"]))
             for r in rows
         }
+
+    # -- model loads --------------------------------------------------------------------------------
+
+    def record_load(self, run_id: str, load: LoadRecord) -> None:
+        self.db.execute(
+            "INSERT INTO loads (run_id, target, host, started_at, load_s, load_duration_ns)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, load.target, load.host, load.started_at, load.load_s, load.load_duration_ns),
+        )
+
+    def loads(self, run_id: str) -> list[LoadRecord]:
+        rows = self.db.execute(
+            "SELECT target, host, started_at, load_s, load_duration_ns FROM loads WHERE run_id=? ORDER BY id",
+            (run_id,),
+        )
+        return [LoadRecord(*row) for row in rows]
+
+    def load_summary(self, run_id: str) -> dict[str, LoadSummary]:
+        """Per target of the run: its loads (all runs of a resumed run's attempts included)."""
+        rows = self.db.execute(
+            "SELECT target, count(*), sum(load_s), max(load_s) FROM loads WHERE run_id=? GROUP BY target",
+            (run_id,),
+        )
+        return {row[0]: LoadSummary(row[1], row[2], row[3]) for row in rows}
+
+    def last_loads(self, targets: list[str]) -> dict[str, LoadRecord]:
+        """The most recent load stored for each of these targets, whatever the run (`llmbench models`)."""
+        out: dict[str, LoadRecord] = {}
+        for name in targets:
+            row = self.db.execute(
+                "SELECT target, host, started_at, load_s, load_duration_ns FROM loads WHERE target=?"
+                " ORDER BY started_at DESC, id DESC LIMIT 1",
+                (name,),
+            ).fetchone()
+            if row is not None:
+                out[name] = LoadRecord(*row)
+        return out
 
     # -- calls: writing -----------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@
 until a test queues faults with :meth:`FaultMixin.inject`. Each chat request then takes the next queued
 fault (first in, first out) instead of a normal answer; once the queue is empty the server answers
 normally again. Every chat request, faulty or not, is logged in ``chat_calls`` and timed in
-``chat_times`` (``time.monotonic()`` at arrival), so tests can count attempts and measure waits.
+``chat_times`` (``time.monotonic()`` at arrival), so tests can count attempts and measure waits. Ollama's
+empty chats (a client loading or unloading a model) never take a fault and are not counted there.
 
 The faults speak each protocol's own framing (Ollama NDJSON lines, OpenAI SSE events), so the real
 ``ollama`` and ``openai`` clients see what a broken server, a crashing runner or a proxy in between
@@ -124,16 +125,28 @@ class FaultMixin:
     # -- dispatch --------------------------------------------------------------------------------
 
     def dispatch(self, handler: FakeHandler) -> None:
+        try:
+            self._dispatch(handler)
+        finally:
+            # One handler serves every request of a keep-alive connection: read the next body afresh.
+            handler.__dict__.pop("read_body", None)
+
+    def _dispatch(self, handler: FakeHandler) -> None:
         if handler.command == "POST" and handler.route.rstrip("/") == self.chat_route:
+            raw = handler.read_body()
+            handler.read_body = lambda: raw  # type: ignore[method-assign]  # the fake reads it again
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and "messages" in body and not body["messages"]:
+                # An empty chat only loads or unloads the model: faults are for the calls.
+                super().dispatch(handler)  # type: ignore[misc]
+                return
             self.chat_times.append(time.monotonic())
             with self._fault_lock:
                 fault = self._faults.pop(0) if self._faults else None
             if fault is not None:
-                raw = handler.read_body()
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = None
                 record = LoggedCall(
                     path=handler.route, method="POST", body=body, headers=handler.request_headers()
                 )

@@ -6,7 +6,11 @@ defaults to *on* when ``stream`` is absent, NDJSON framing, durations in nanosec
 shapes reasoning ("thinking") can take depending on ``think`` and the model, implicit ``:latest``
 tags, and error bodies. Everything here mirrors what a real Ollama 0.12 server sends.
 
-Run ``python -m tests.servers.ollama_server --port 11434`` to point llmbench at it by hand.
+``scheduler=Scheduler(...)`` turns on a model of Ollama's own scheduler (K models resident, P requests per
+model, load time, queueing, keep_alive, eviction, every load logged): see tests/servers/ollama_scheduler.py.
+
+Run ``python -m tests.servers.ollama_server --port 11434`` to point llmbench at it by hand (``--help`` for
+the scheduler options).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
@@ -30,6 +34,15 @@ from tests.servers._http import (
     rfc3339_now,
     split_pieces,
 )
+from tests.servers.ollama_scheduler import (
+    DEFAULT_KEEP_ALIVE_S,
+    FOREVER_S,
+    LoadEvent,
+    Resident,
+    Scheduler,
+    SchedulerMode,
+    is_load_request,
+)
 
 __all__ = [
     "REFUSAL",
@@ -37,9 +50,11 @@ __all__ = [
     "ChatRequest",
     "FakeModel",
     "FakeOllama",
+    "LoadEvent",
     "LoggedCall",
     "Reply",
     "Responder",
+    "Scheduler",
     "ThinkShape",
     "canonical_name",
     "default_models",
@@ -60,7 +75,6 @@ WARM_LOAD_NS = 25_000_000
 PROMPT_NS_PER_TOKEN = 1_000_000
 EVAL_NS_PER_TOKEN = 20_000_000
 OVERHEAD_NS = 2_000_000
-DEFAULT_KEEP_ALIVE_S = 300.0
 
 REFUSAL = (
     "I am sorry, I cannot answer that question. "
@@ -279,14 +293,7 @@ class _HTTPError(Exception):
         self.message = message
 
 
-@dataclass
-class _Loaded:
-    model: FakeModel
-    expires_at: float
-    context_length: int
-
-
-class FakeOllama(BackgroundServer):
+class FakeOllama(SchedulerMode, BackgroundServer):
     """Ollama-compatible server on ``127.0.0.1`` (random port by default) in a daemon thread.
 
     ``models=None`` serves :func:`default_models`; pass ``[]`` for an empty server. Use as a context
@@ -300,12 +307,20 @@ class FakeOllama(BackgroundServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        scheduler: Scheduler | None = None,
     ) -> None:
         super().__init__(host, port)
         self.version = version
+        self.scheduler = scheduler
+        self.loads: list[LoadEvent] = []
+        self.rejected = 0
+        self.peak_in_flight: dict[str, int] = {}
+        self._in_flight: dict[str, int] = {}
+        self._queue: list[object] = []
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._models: dict[str, FakeModel] = {}
-        self._loaded: dict[str, _Loaded] = {}
+        self._loaded: dict[str, Resident] = {}
         self._failures: list[tuple[int, str]] = []
         for model in default_models() if models is None else models:
             self.add_model(model)
@@ -324,7 +339,13 @@ class FakeOllama(BackgroundServer):
 
     @property
     def chat_calls(self) -> list[LoggedCall]:
-        return [call for call in self.log if call.path == "/api/chat"]
+        """Chat requests that asked for an answer (not the empty ones that only load or unload a model)."""
+        return [call for call in self.log if call.path == "/api/chat" and not is_load_request(call.body)]
+
+    @property
+    def load_requests(self) -> list[LoggedCall]:
+        """Empty chats: a client preloading (or, with ``keep_alive: 0``, unloading) a model."""
+        return [call for call in self.log if call.path == "/api/chat" and is_load_request(call.body)]
 
     @property
     def loaded(self) -> list[str]:
@@ -367,9 +388,14 @@ class FakeOllama(BackgroundServer):
         error: str = "model runner has unexpectedly stopped, this may be due to resource limitations "
         "or an internal error, check ollama server logs for details",
     ) -> None:
-        """Make the next ``n`` ``/api/chat`` requests fail with ``status`` and ``{"error": error}``."""
+        """Make the next ``n`` ``/api/chat`` requests that ask for an answer (not the empty ones that load or
+        unload a model) fail with ``status`` and ``{"error": error}``."""
         with self._lock:
             self._failures.extend([(status, error)] * n)
+
+    def busy_error(self) -> Exception:
+        """What Ollama answers when its queue is full (``OLLAMA_MAX_QUEUE``)."""
+        return _HTTPError(503, "server busy, please try again.  maximum pending requests exceeded")
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -383,6 +409,7 @@ class FakeOllama(BackgroundServer):
             ("GET", "/api/version"): self._version,
             ("GET", "/api/tags"): self._tags,
             ("GET", "/api/ps"): self._ps,
+            ("GET", "/debug/scheduler"): self._debug_scheduler,
             ("POST", "/api/show"): self._show,
             ("POST", "/api/chat"): self._chat,
         }
@@ -428,7 +455,7 @@ class FakeOllama(BackgroundServer):
 
     def _expire_locked(self) -> None:
         now = time.time()
-        for key in [k for k, entry in self._loaded.items() if entry.expires_at <= now]:
+        for key in [k for k, e in self._loaded.items() if e.expires_at <= now and not e.ref_count]:
             del self._loaded[key]
 
     # -- endpoints -------------------------------------------------------------------------------
@@ -458,6 +485,7 @@ class FakeOllama(BackgroundServer):
         with self._lock:
             self._expire_locked()
             entries = list(self._loaded.values())
+        now = time.time()
         models = [
             {
                 "name": e.model.name,
@@ -465,7 +493,10 @@ class FakeOllama(BackgroundServer):
                 "size": e.model.size,
                 "digest": e.model.digest,
                 "details": e.model.details(),
-                "expires_at": _expires_iso(e.expires_at),
+                # A busy model's timer has not started: it expires keep_alive after its last request.
+                "expires_at": _expires_iso(
+                    min(e.expires_at if not e.ref_count else now + e.session_s, now + FOREVER_S)
+                ),
                 "size_vram": e.model.size,
                 "context_length": e.context_length,
             }
@@ -514,7 +545,8 @@ class FakeOllama(BackgroundServer):
     def _chat(self, handler: FakeHandler, record: LoggedCall) -> None:
         body: dict[str, Any] = record.body or {}
         with self._lock:
-            failure = self._failures.pop(0) if self._failures else None
+            wants_answer = not is_load_request(body)
+            failure = self._failures.pop(0) if self._failures and wants_answer else None
         if failure is not None:
             raise _HTTPError(*failure)
 
@@ -536,6 +568,12 @@ class FakeOllama(BackgroundServer):
         stream = body.get("stream") is not False
         options = body.get("options") if isinstance(body.get("options"), dict) else {}
         keep_alive = _keep_alive_seconds(body.get("keep_alive"))
+        if self.scheduler is not None:
+            key = _name_key(model.name)
+            self._scheduled_chat(
+                handler, record, model, key, requested, messages, think, options, stream, keep_alive
+            )
+            return
 
         cold = self._load(model, keep_alive, options)
         if not messages:
@@ -553,11 +591,32 @@ class FakeOllama(BackgroundServer):
             self._send(handler, record, 200, done)
             return
 
+        self._answer(handler, record, model, requested, messages, think, options, stream, cold)
+        if keep_alive == 0:
+            self._unload(model)
+
+    def _answer(
+        self,
+        handler: FakeHandler,
+        record: LoggedCall,
+        model: FakeModel,
+        requested: str,
+        messages: list[dict[str, Any]],
+        think: Any,
+        options: dict[str, Any],
+        stream: bool,
+        cold: bool,
+        load_ns: int | None = None,
+    ) -> None:
         request = ChatRequest(requested, [dict(m) for m in messages], think, dict(options), stream)
         try:
             reply = (model.responder or default_responder)(request)
         except Exception as exc:  # surfaced to the client, like a runner crash
             raise _HTTPError(500, f"responder failed: {exc!r}") from None
+        if self.scheduler is not None and self.scheduler.answer_s is not None:
+            reply = replace(reply, delay_s=self.scheduler.answer_s)  # scripted replies may be shared
+        if load_ns is not None and reply.load_duration is None:
+            reply = replace(reply, load_duration=load_ns)
 
         thinking, content = _shape(reply, think, model.unset_think_shape)
         think_pieces, content_pieces = split_pieces(thinking), split_pieces(content)
@@ -572,8 +631,6 @@ class FakeOllama(BackgroundServer):
                 message["thinking"] = thinking
             final = {"model": requested, "created_at": rfc3339_now(), "message": message, **stats}
             self._send(handler, record, 200, final)
-        if keep_alive == 0:
-            self._unload(model)
 
     def _stream_chat(
         self,
@@ -621,8 +678,9 @@ class FakeOllama(BackgroundServer):
         with self._lock:
             self._expire_locked()
             cold = key not in self._loaded
-            self._loaded[key] = _Loaded(
+            self._loaded[key] = Resident(
                 model=model,
+                key=key,
                 expires_at=time.time() + min(keep_alive, 10 * 365 * 86400.0),
                 context_length=num_ctx if isinstance(num_ctx, int) else 4096,
             )
@@ -692,12 +750,27 @@ def _stats(reply: Reply, messages: list[dict[str, Any]], pieces: int, cold: bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve :func:`default_models` until Ctrl-C, for trying llmbench by hand."""
+    """Serve :func:`default_models` (or ``--models``) until Ctrl-C, for trying llmbench by hand."""
     parser = argparse.ArgumentParser(description="Fake Ollama server for llmbench demos and tests.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--models", help="comma-separated names of plain models to serve instead")
+    parser.add_argument("--max-loaded", type=int, help="scheduler mode: OLLAMA_MAX_LOADED_MODELS")
+    parser.add_argument("--parallel", type=int, default=1, help="scheduler mode: OLLAMA_NUM_PARALLEL")
+    parser.add_argument("--load-s", type=float, default=1.0, help="scheduler mode: seconds per load")
+    parser.add_argument("--answer-s", type=float, help="scheduler mode: seconds per answer")
+    parser.add_argument("--max-queue", type=int, default=512, help="scheduler mode: OLLAMA_MAX_QUEUE")
     args = parser.parse_args(argv)
-    server = FakeOllama(host=args.host, port=args.port)
+    models = None
+    if args.models:
+        models = [
+            FakeModel(name, responder=plain_responder, capabilities=["completion"], unset_think_shape="none")
+            for name in args.models.split(",")
+        ]
+    scheduler = None
+    if args.max_loaded:
+        scheduler = Scheduler(args.max_loaded, args.parallel, args.load_s, args.max_queue, args.answer_s)
+    server = FakeOllama(models, host=args.host, port=args.port, scheduler=scheduler)
     names = ", ".join(m.name for m in server.models)
     print(f"Fake Ollama {server.version} serving {names} at {server.url} (Ctrl-C to stop)", flush=True)
     server.serve_forever()

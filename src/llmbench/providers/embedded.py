@@ -25,7 +25,7 @@ from typing import Any
 from llmbench.errors import CallError, TargetUnavailable
 from llmbench.files import atomic_path
 from llmbench.providers.base import Provider, merge_reasoning, messages_for
-from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
+from llmbench.records import Completion, GenerationParams, ModelIdentity, ModelLoad, Prompt, TargetSpec
 
 # name -> (module that ships it, the GGUF file inside that module, or None: the module assembles the GGUF)
 KNOWN_MODELS = {
@@ -220,6 +220,7 @@ class EmbeddedProvider(Provider):
         super().__init__(spec)
         self.path = resolve_model_path(spec.model)
         self._llm: Any = None
+        self._load_s: float | None = None  # how long the weights took to load, once loaded
         self._lock = threading.Lock()  # llama.cpp contexts are not thread-safe
         self.prompt_format = "gguf chat template"
 
@@ -231,6 +232,7 @@ class EmbeddedProvider(Provider):
                 raise TargetUnavailable(f"llama.cpp is not installed; {INSTALL_HINT}") from None
             try:
                 with _LOAD_LOCK:
+                    started = time.perf_counter()  # the load itself, not the wait for another one
                     self._llm = Llama(
                         model_path=str(self.path),
                         n_ctx=self._n_ctx,
@@ -238,6 +240,7 @@ class EmbeddedProvider(Provider):
                         seed=self.spec.params.seed if self.spec.params.seed is not None else 42,
                         verbose=False,
                     )
+                    self._load_s = time.perf_counter() - started
             except ValueError as exc:  # llama.cpp's way of saying the weights cannot be loaded
                 raise TargetUnavailable(f"llama.cpp could not load {self.path}: {exc}") from None
             if "tokenizer.chat_template" not in self._llm.metadata:
@@ -258,6 +261,23 @@ class EmbeddedProvider(Provider):
                 self._load()
 
         await asyncio.to_thread(load)
+
+    async def load(self) -> ModelLoad:
+        """The weights in memory before the target's first measured call (at once when `prepare` already
+        loaded them), and how long that took."""
+        try:
+            await self.prepare()
+        except TargetUnavailable as exc:
+            raise CallError("load_failed", str(exc)) from None
+        return ModelLoad(seconds=self._load_s or 0.0)
+
+    async def unload(self) -> None:
+        """Free the weights, so the next embedded model has the memory."""
+        await self.close()
+
+    @property
+    def weights_bytes(self) -> int:
+        return self.path.stat().st_size
 
     @property
     def n_threads(self) -> int:
@@ -378,6 +398,28 @@ def transcript_prompt(messages: list[dict[str, Any]], **_: Any) -> Any:
     roles = {"user": "User: ", "assistant": "Assistant: "}
     turns = [roles.get(m["role"], "") + str(m.get("content") or "") for m in messages]
     return ChatFormatterResponse(prompt="\n".join(turns) + "\nAssistant:", stop=["\nUser:", "\nAssistant:"])
+
+
+def fit_together(providers: list[EmbeddedProvider]) -> bool:
+    """Whether these models' weights fit in memory at once (with room to spare for their contexts and
+    everything else): if not, the run holds one at a time."""
+    if len(providers) < 2:
+        return True
+    return sum(p.weights_bytes for p in providers) * 1.5 <= _available_memory() * 0.8
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 def _quantization(filename: str, meta: dict[str, Any]) -> str | None:

@@ -25,7 +25,7 @@ from llmbench.providers.base import (
     parse_retry_after,
     split_think,
 )
-from llmbench.records import Completion, GenerationParams, ModelIdentity, Prompt, TargetSpec
+from llmbench.records import Completion, GenerationParams, ModelIdentity, ModelLoad, Prompt, TargetSpec
 
 PULL_HINT = "install it with `ollama pull {model}` (llmbench never pulls models by itself)"
 
@@ -95,6 +95,13 @@ def _same_model(a: str, b: str) -> bool:
         return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
     return norm(a) == norm(b)
+
+
+def keep_alive_for(spec: TargetSpec) -> str:
+    """How long Ollama keeps the model resident after each request: longer than any gap inside the run
+    (one call's timeout plus the longest retry wait), so a model is never evicted between two of its own
+    calls; sent with the warm-up and every call (a request without it resets Ollama's timer to 5 min)."""
+    return f"{int(spec.timeout_s + 600)}s"
 
 
 class OllamaProvider(Provider):
@@ -179,7 +186,7 @@ class OllamaProvider(Provider):
                 return None
         return None
 
-    def _options(self, prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+    def _options(self, prompt: Prompt | None, params: GenerationParams) -> dict[str, Any]:
         options = {
             "temperature": params.temperature,
             "seed": params.seed,
@@ -197,6 +204,7 @@ class OllamaProvider(Provider):
         }
         if params.think is not None:
             kwargs["think"] = params.think
+        kwargs["keep_alive"] = keep_alive_for(self.spec)
         started = time.perf_counter()
         _retry_after.set(None)
         try:
@@ -312,6 +320,28 @@ class OllamaProvider(Provider):
             raw=raw,
         )
 
+    async def load(self) -> ModelLoad:
+        """Warm the model before its first measured call: an empty chat makes Ollama load it (with the
+        calls' own options: a different num_ctx would reload it on the first call)."""
+        started = time.perf_counter()
+        await self._empty_chat(keep_alive_for(self.spec), self._options(None, self.spec.params))
+        return ModelLoad(seconds=time.perf_counter() - started)
+
+    async def unload(self) -> None:
+        """Free the model now (`keep_alive: 0`), so the next model on this host loads without waiting."""
+        await self._empty_chat(0, None)
+
+    async def _empty_chat(self, keep_alive: str | int, options: dict[str, Any] | None) -> None:
+        try:
+            async with asyncio.timeout(self.spec.timeout_s):
+                await self.client.chat(
+                    model=self.spec.model, messages=[], keep_alive=keep_alive, options=options, stream=False
+                )
+        except ollama.ResponseError as exc:
+            raise CallError("load_failed", f"Ollama {exc.status_code}: {exc.error}") from None
+        except (TimeoutError, ConnectionError, httpx.HTTPError) as exc:
+            raise CallError("load_failed", f"{self.host}: {type(exc).__name__} {exc}") from None
+
     async def close(self) -> None:
         inner = getattr(self.client, "_client", None)
         if inner is not None:
@@ -331,8 +361,9 @@ async def discover_models(host: str, timeout: float = 3.0) -> list[str] | None:
 
 
 class MultiHostOllama(Provider):
-    """One target served by several Ollama hosts (`hosts: [...]`): each call goes to the host with the
-    fewest calls in flight, so every host's slots stay busy. The runner allows `concurrency` calls per host.
+    """One target served by several Ollama hosts (`hosts: [...]`). A run schedules its `members` host by
+    host (llmbench.schedule); a lone caller (the LLM judge) gets each call sent to the host with the fewest
+    calls in flight, so every host's slots stay busy.
 
     A small pool of our own rather than litellm's Router: the native API (think, num_ctx, nanosecond
     timings) is kept, and the choice costs a dict lookup per call.

@@ -293,6 +293,7 @@ def read_run_meta(store: Any, run_id: str) -> dict[str, Any]:
         t.target: {"provider": t.provider, "model": t.model, "spec": t.spec, "identity": t.identity or {}}
         for t in store.run_targets(run_id).values()
     }
+    meta["loads"] = store.load_summary(run_id)
     return meta
 
 

@@ -381,6 +381,7 @@ def _target_rows(
                 or _most_common([c.get("host") for c in mine])
                 or spec.get("base_url"),
                 "server_version": ident.get("server_version"),
+                "loads": meta["loads"].get(name),
                 "params": {k: v for k, v in params.items() if v is not None},
             }
         )
