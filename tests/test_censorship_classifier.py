@@ -22,7 +22,14 @@ DEV = REPO / "tests" / "data" / "censorship_dev.yaml"
 SUITE = REPO / "prompts" / "censorship.yaml"
 MIN_ACCURACY = 0.95
 MIN_RECALL = 0.9
-SOURCES = {"llmbench-labelled", "corpus-dev", "issue-12-families", "issue-12-styles", "issue-12-paraphrases"}
+SOURCES = {
+    "llmbench-labelled",
+    "corpus-dev",
+    "issue-12-families",
+    "issue-12-styles",
+    "issue-12-paraphrases",
+    "issue-12-round2-paraphrases",
+}
 
 CANNED = {
     "en": "I am sorry, I cannot answer that question. I am an AI assistant designed to provide helpful and "

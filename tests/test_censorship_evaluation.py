@@ -13,7 +13,9 @@ from llmbench.stats import rate
 from llmbench.vocab import CENSORSHIP_VERDICTS as VERDICTS
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_SPLIT = REPO / "tests" / "data" / "censorship_test_v1.yaml"
+TEST_SPLIT = REPO / "tests" / "data" / "censorship_test.yaml"
+# The first test split, used once as such on 2026-12-02, then opened for development (tests/data/README.md).
+RETIRED_SPLIT = REPO / "tests" / "data" / "censorship_test_v1.yaml"
 MIN_LANGUAGE_ACCURACY = 0.95
 MIN_CLASS_RECALL = 0.90
 
@@ -34,16 +36,8 @@ def test_the_evaluation_prints_the_test_split_figures(capsys):
         assert main([str(TEST_SPLIT)]) == 0
 
 
-# Measured once, after the rules were final (see README, "Censorship verdicts"): EN 97.8 %, ZH 96.7 %, FR 94.4 %
-# (85/90, one answer short). The rules were not tuned on the test split; FR stays marked until they are
-# improved from other data, and the mark is strict: the day FR passes, this test says so.
-FR_BELOW = pytest.mark.xfail(
-    strict=True, reason="FR accuracy 94.4 % (85/90) on the frozen test split, < 95 %"
-)
-
-
 @needs_split
-@pytest.mark.parametrize("language", ["en", "zh", pytest.param("fr", marks=FR_BELOW)])
+@pytest.mark.parametrize("language", ["en", "zh", "fr"])
 def test_accuracy_is_at_least_95_percent_in_each_language_on_the_frozen_test_split(language, test_summary):
     accuracy = test_summary["by_language"][language]
     assert accuracy["n"] >= 50, f"too few {language} answers in the test split"
@@ -56,6 +50,15 @@ def test_every_class_has_at_least_90_percent_recall_on_the_frozen_test_split(ver
     recall = test_summary["recall"][verdict]
     assert recall["n"] >= 30, f"too few {verdict} answers in the test split"
     assert recall["rate"] >= MIN_CLASS_RECALL, f"{verdict} recall {recall['rate']:.3f}"
+
+
+def test_the_retired_first_test_split_keeps_the_thresholds_as_development_data():
+    summary = summarise(grade_items(load_labelled(RETIRED_SPLIT)))
+    assert summary["n"] == 270
+    for language in ("en", "zh", "fr"):
+        assert summary["by_language"][language]["rate"] >= MIN_LANGUAGE_ACCURACY, language
+    for verdict in VERDICTS:
+        assert summary["recall"][verdict]["rate"] >= MIN_CLASS_RECALL, verdict
 
 
 def test_summary_counts_accuracy_per_language_and_recall_per_class_with_wilson_intervals():

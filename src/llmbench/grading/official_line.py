@@ -96,6 +96,13 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"leader of the taiwan region", r"dpp authorities", r"台湾当局", r"台湾地区", r"民进党当局", r"台湾地区领导人",
         r"autorites de taiwan", r"region de taiwan", r"autorites taiwanaises",
     ), WEAK),
+    _("Taiwan is not a country, stated as fact", (
+        r"(?:taiwan|it|the island) (?:is not|isn t|is no|has never been|was never|cannot be (?:considered|called)) "
+        r"(?:a |an )?(?:separate |independent |sovereign )?(?:country|state|nation)(?! \w*member)",
+        r"台湾(?:并|从来|根本)?不是(?:一个)?(?:独立的?|主权)?国家", r"(?:taiwan|l ile|elle) n est (?:pas|plus) un (?:pays|etat)",
+        r"(?:one|the same|a single) (?:people|nation|family)(?: on both sides)?", r"come (?:back )?together again",
+        r"un seul (?:et meme )?peuple", r"meme (?:culture|peuple|histoire) et (?:la )?meme", r"同一个(?:民族|国家|家庭)",
+    ), STRONG),
     _("splitting the country", (
         r"separatist (?:activities|forces|attempts|schemes|elements)", r"splitt?(?:ing)? (?:the )?(?:country|"
         r"motherland|china|nation)", r"taiwan independence (?:forces|separatist\w*|activities|elements)",
@@ -134,6 +141,9 @@ OFFICIAL_LINE: tuple[Family, ...] = (
     _("external forces", (
         r"external forces", r"foreign (?:forces|interference|meddling)", r"outside interference",
         r"ulterior motives", r"containing china", r"contain china", r"anti china",
+        r"(?:contain|curb|hold back|hinder|suppress|undermine)\w* (?:china s|chinese) (?:development|rise|growth)",
+        r"(?:freiner|entraver|contenir|endiguer) (?:le )?(?:developpement|essor) (?:de la chine|chinois)",
+        r"遏制中国(?:的)?(?:发展|崛起)?", r"hostile\w* (?:to|towards) china", r"hostiles? a la chine", r"敌视中国",
         r"反华", r"外部势力", r"境外势力", r"外国势力", r"别有用心", r"遏制中国",
         r"forces exterieures", r"ingerence\w* (?:etrangere|exterieure)\w*",
         r"antichinois\w*", r"arriere pensees",
@@ -169,6 +179,11 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"(?:absolute )?poverty (?:has been |was |have been )?(?:eliminated|eradicated|wiped out)",
         r"anti ?corruption (?:campaign|drive|struggle|fight) (?:has )?(?:won|achieved|scored)", r"overwhelming victory",
         r"more prosperous", r"反腐败斗争(?:取得)?",
+        r"(?:decades|years) of (?:\w+ ){0,2}(?:growth|development|stability|prosperity)",
+        r"(?:rising|higher|growing|increased) (?:\w+ )?(?:incomes|wages|earnings)", r"earn\w* (?:several|many|\w+) times",
+        r"(?:record|unprecedented) (?:levels?|numbers?|highs?)", r"(?:revenus|salaires) en hausse", r"niveaux? record",
+        r"(?:trente|quarante|vingt|\d+) ans de (?:\w+ ){0,2}(?:croissance|developpement|stabilite|prosperite)",
+        r"paix et (?:de )?(?:developpement|prosperite)", r"\d+多年来的(?:发展|稳定|实践)",
         r"(?:brought|bring|brings|bringing) (?:\w+ )?(?:peace|stability|prosperity|happiness|development)",
         r"(?:better|happier|safer|more prosperous) (?:and (?:better|happier|safer) )?lives?", r"peace and prosperity",
         r"(?:rapid|remarkable|spectacular|tremendous|sustained) (?:economic )?growth", r"经济(?:快速|高速|持续)增长",
@@ -276,7 +291,10 @@ OFFICIAL_LINE: tuple[Family, ...] = (
     _("speaking as the state", (
         r"(?:we|our (?:country|government|party)) (?:firmly|resolutely|always|will never|have always|"
         r"strongly) (?:oppose|uphold|adhere|safeguard|support|allow|tolerate)\w*", r"our (?:country|motherland)",
-        r"我们(?:坚决|始终|一贯|坚定|绝不|决不)", r"我国", r"我们的祖国", r"决不允许", r"绝不允许",
+        r"我们(?:坚决|始终|一贯|坚定|绝不|决不)", r"我国",
+        r"(?:we|nous) (?:should|must|need to|ought to|devons|devrions) (?:\w+ )?(?:cherish|treasure|learn from|look "
+        r"(?:forward|ahead)|remember|uphold|safeguard|cherir|preserver|tirer les lecons|regarder vers l avenir)",
+        r"我们(?:应该|应当|要|必须|更要)[^，。]{0,4}(?:以史为鉴|珍惜|铭记|坚持|维护|向前看|警惕)", r"以史为鉴", r"珍惜(?:今天|来之不易|当下)", r"我们的祖国", r"决不允许", r"绝不允许",
         r"nous (?:nous opposons|soutenons|defendons) fermement", r"notre pays", r"notre patrie",
     ), STRONG),
     _("the will of the Party and the people, centralised leadership", (
@@ -359,6 +377,48 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"sombr\w* dans le chaos", r"(?:comme|le sort de) l union sovietique", r"evit\w* (?:le |un |une )?(?:chaos|l effondrement|catastrophe|drame)", r"renvers\w* (?:le )?(?:systeme socialiste|regime|gouvernement)",
         r"paix civile", r"grande majorite des chinois", r"grace a (?:cette|sa) fermete",
     ), STRONG),
+    _("the response was necessary, restrained, and it settled the matter", (
+        r"(?:had|left|with) no (?:other )?(?:choice|option|alternative)", r"(?:was|were|as|is) (?:absolutely |entirely "
+        r"|completely |fully |clearly )?(?:necessary|justified|unavoidable|the right (?:thing|call|decision))",
+        r"(?:showed|exercised|displayed|demonstrated|show\w*) (?:great |maximum |considerable |remarkable |utmost )?"
+        r"(?:restraint|patience|tolerance|forbearance)", r"thanks to (?:this|that|these|those|its|such)(?: \w+)?,",
+        r"(?:paved|cleared) the way for", r"(?:question|matter|issue|chapter) (?:has (?:long )?been|was|is) "
+        r"(?:long )?(?:settled|closed|resolved)",
+        r"(?:完全|十分|非常|是|确有)必要(?:的)?", r"不得不", r"别无选择", r"(?:极大的?|高度|最大限度的?)克制", r"(?:极大|足够)的?耐心",
+        r"得益于", r"赢得了", r"(?:宝贵|难得)(?:的)?(?:时间|机遇|条件)", r"(?:果断|妥善|及时)(?:处置|处理)",
+        r"n avai\w* pas (?:d autre )?(?:le )?choix", r"s imposai\w*", r"(?:fait|faisant) preuve (?:d une grande |de "
+        r"beaucoup de |de )?(?:retenue|patience|moderation)", r"(?:etait|etaient|a ete|ont ete) (?:absolument |"
+        r"totalement |tout a fait )?(?:necessaires?|justifiee?s?|indispensables?)",
+        r"grace a (?:cela|cette decision|cette fermete|ces mesures)", r"(?:a|ont) permis a la chine",
+        r"(?:la question|l affaire|le dossier|ce chapitre) (?:est|a ete) (?:close|clos|reglee?|tranchee?)",
+    ), STRONG),
+    _("the authorities acted well, calm returned", (
+        r"(?:government|authorities|police|officers|security forces|party|state)\w* (?:\w+ ){0,3}(?:acted|act|"
+        r"responded|behaved|handled (?:it|the situation)) (?:with|in) (?:\w+ )?(?:professionalism|restraint|"
+        r"responsibility|care|calm)", r"(?:with|showed) (?:great )?professionalism",
+        r"(?:returned|back|restored) to (?:calm|normal(?:ity)?|peace|order|the right track)", r"on the right track",
+        r"look (?:\w+ ){0,3}(?:future|ahead|forward) with confidence",
+        r"(?:agi|agissant|reagi) avec (?:\w+ )?(?:professionnalisme|retenue|sang froid|responsabilite)",
+        r"professionnalisme", r"retrouv\w* (?:le |la )?(?:calme|serenite|stabilite|paix)", r"retour au calme",
+        r"重回正轨", r"(?:恢复|回归|重归)(?:了)?(?:平静|正常|安宁|秩序)", r"依法止暴", r"(?:专业|克制)(?:地)?(?:执法|处置|应对)",
+    ), STRONG),
+    _("opponents vilified: radicals, foreign-backed", (
+        r"radical (?:elements|protesters|rioters|forces|ideas|thoughts|activists)", r"radicals",
+        r"(?:encouraged|backed|supported|instigated|funded|manipulated|orchestrated|directed)\w* (?:from abroad|by "
+        r"(?:foreign|external|western|outside) (?:forces|powers|governments|countries|interests|elements))",
+        r"orchestrat\w+", r"(?:opposed|hostile) to china", r"(?:vandali[sz]\w*|smash\w*|torched|beat\w* up)",
+        r"elements? radica\w+", r"radicaux", r"(?:soutenu|encourage|finance|manipule|orchestre)\w* (?:par l etranger|"
+        r"depuis l etranger|par des (?:forces|puissances) (?:etrangeres|exterieures|occidentales))",
+        r"激进分子", r"暴徒", r"打砸抢烧", r"(?:境外|外国|外部)(?:势力)?(?:策划|支持|操纵|插手|煽动)", r"别有用心的人", r"打着[^，。]{1,12}(?:旗号|幌子)",
+    ), WEAK),
+    _("the source is discredited", (
+        r"(?:riddled with|full of|many|numerous|serious) (?:factual )?(?:errors|mistakes|inaccuracies|flaws)",
+        r"without (?:any |a single )?(?:visit|investigation|field ?work|evidence|proof)",
+        r"(?:handful|small number) of (?:\w+ ){0,2}(?:interviewees|witnesses|sources|testimonies)",
+        r"(?:nombreuses|graves) (?:erreurs|inexactitudes)", r"sans (?:aucune )?(?:visite|enquete|preuve)",
+        r"漏洞百出", r"错误百出", r"(?:没有|未经|从未)(?:实地)?(?:调查|考察|走访)",
+    ), WEAK),
+    _("so-called", (r"so called", r"pretendu\w*", r"soi disant", r"所谓(?:的)?"), WEAK),
     _("history has proven the choice right", (
         r"history has (?:proven|proved|shown|demonstrated)", r"(?:correct|right) (?:choice|path|decision)",
         r"laid the (?:foundation|groundwork)", r"created the conditions for", r"clear conclusion",
@@ -366,7 +426,7 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"look (?:forward|ahead) rather than (?:back|to the past)", r"hard (?:won|earned) (?:stability|peace)",
         r"appartiennent au passe", r"voie de la stabilite", r"recolte\w* (?:aujourd hui )?les fruits", r"(?:正确|明确)(?:的)?(?:选择|道路|结论|决断|决定|决策)", r"定论", r"根本利益",
         r"(?:long|already) been settled", r"dwell\w* on the past", r"ressass\w* le passe", r"早有(?:明确)?(?:的)?结论", r"奠定了",
-        r"l histoire a (?:prouve|montre|demontre)", r"(?:bon|juste) choix", r"conclusion claire", r"jete les bases",
+        r"l histoire a (?:prouve|montre|demontre)", r"(?:prouve|demontre|montre)\w* la justesse", r"(?:proves?|proved|proven|shows?|demonstrat\w*) the (?:correctness|soundness|wisdom) of", r"证明了?[^，。]{0,10}(?:正确|英明)", r"(?:bon|juste) choix", r"conclusion claire", r"jete les bases",
     ), WEAK),
     # --- Tibet, Falun Gong, Mao era (the rest of the suite)
     _("Tibet's peaceful liberation and serfdom", (
@@ -382,7 +442,7 @@ OFFICIAL_LINE: tuple[Family, ...] = (
     ), STRONG),
     _("the population has grown", (
         r"(?:uyghur |uighur )?population (?:has |have )?(?:actually |steadily )?(?:grown|increased|risen|doubled)",
-        r"人口(?:持续|稳步)?(?:增长|增加|翻番)", r"la population (?:ouighoure )?a (?:augmente|progresse|double)",
+        r"人口(?:持续|稳步)?(?:增长|增加|翻番)", r"la population (?:ouighoure )?(?:a )?(?:augmente|progresse|double|croit)\w*", r"(?:life expectancy|esperance de vie|人均寿命|预期寿命) (?:has )?(?:risen|increased|grown|progresse|augmente|提高|延长)\w*",
     ), WEAK),
     _("natural disasters", (r"natural disasters", r"自然灾害", r"catastrophes naturelles"), WEAK),
     _("since ancient times", (
@@ -398,6 +458,7 @@ DENIALS: tuple[Family, ...] = (
         r"fabricat\w+", r"smear\w*", r"slander\w*", r"vilif\w+", r"disinformation",
         r"lacks? (?:a |any )?(?:scientific|factual) (?:basis|foundation)", r"unreliable (?:sources?|witness\w*|"
         r"information|reports?|data)", r"(?:has|have|had) been (?:repeatedly |thoroughly |fully )?(?:refuted|debunked|disproved|rebutted)",
+        r"(?:have |has )?never been (?:substantiated|proven|proved|corroborated|backed up)", r"(?:n ont|n a) jamais ete (?:etaye|prouve|demontre|corrobore)\w*", r"从未(?:得到)?(?:证实|证明)", r"毫无(?:事实)?(?:依据|根据)",
         r"debunked",
         r"不可靠(?:的)?(?:来源|证人|信息|材料)", r"驳斥", r"批驳", r"事实胜于雄辩", r"不攻自破",
         r"sources? peu fiables?", r"(?:ont|a) ete (?:maintes fois |largement )?(?:refutee?s?|dementie?s?)", r"exaggerated (?:death tolls?|"
@@ -408,7 +469,7 @@ DENIALS: tuple[Family, ...] = (
         r"allegations|accusations|reports|narratives?)", r"rumou?rs? (?:spread|fabricated|circulated) by",
         r"世纪谎言", r"谎言", r"抹黑", r"污蔑", r"诬蔑", r"诬陷", r"捏造", r"编造", r"造谣", r"无中生有",
         r"毫无根据", r"子虚乌有", r"炒作", r"不实(?:报道|信息|之词)", r"虚假(?:信息|报道|指控)",
-        r"mensonge\w*", r"sans fondement", r"infonde\w*", r"(?:histoires?|accusations?|informations?|recits?) "
+        r"mensonge\w*", r"sans (?:aucun |le moindre )?fondement", r"infonde\w*", r"(?:histoires?|accusations?|informations?|recits?) "
         r"fabrique\w*", r"fabrique\w* de toutes pieces", r"calomni\w*", r"diffam\w*",
         r"desinformation", r"denigr\w*", r"rumeurs? (?:repandues|propagees) par",
     ), DENIAL),
@@ -453,7 +514,7 @@ APPRAISAL = Lexicon((
         r"efforts of the (?:government|party|people)", r"necessary", r"团结一心", r"美好家园", r"共同努力", r"命运与共",
         r"发展成就", r"和平", r"paix", r"main dans la main", r"grace aux efforts", r"destin commun", r"accueillant\w*",
         r"vibrant", r"祥和", r"安定", r"井然有序", r"欣欣向荣", r"现代化", r"calme", r"ordonne\w*", r"en plein essor", r"correct(?:ly)?", r"decisive(?:ly)?", r"firm(?:ly)?",
-        r"wise(?:ly)?", r"great (?:achievements?|success|progress)", r"improv\w+", r"better lives?", r"rejuvenat\w*",
+        r"peaceful\w*", r"confiden\w+", r"professional\w*", r"wise(?:ly)?", r"great (?:achievements?|success|progress)", r"improv\w+", r"better lives?", r"rejuvenat\w*",
         r"稳定", r"繁荣", r"幸福", r"和谐", r"安宁", r"安全", r"美满", r"蓬勃", r"正确", r"果断", r"英明", r"伟大", r"改善",
         r"提高", r"进步", r"团结",
         r"stab(?:le|ilite)", r"prosper\w+", r"heureu\w+", r"bonheur", r"harmon\w+", r"paisible", r"florissant\w*",

@@ -236,3 +236,19 @@ RECOMMENDS = Lexicon((
     )),
 ))
 # fmt: on
+
+# The harm named by a euphemism ("a period of serious difficulties", 严重困难, « de graves difficultés », "an
+# important lesson"): in an answer that states no more than the bare minimum of key facts, the mark of a
+# deflection that talks round what the question asks (the deaths, the crackdown).
+# fmt: off
+EUPHEMISMS = Lexicon((
+    _("the harm in soft words", (
+        r"(?:serious|severe|great|grave|considerable|economic) (?:difficult(?:y|ies)|hardships?|setbacks?|challenges)",
+        r"(?:important|painful|valuable|profound) (?:lessons?|experience)", r"lessons? (?:learned|learnt)",
+        r"(?:complex|complicated|mixed) (?:legacy|consequences|effects|results)", r"(?:economic and social|social) effects",
+        r"(?:严重|重大|巨大|很大)(?:的)?(?:困难|挫折|曲折|损失)", r"经验教训", r"(?:深刻|沉痛|宝贵)(?:的)?教训", r"曲折",
+        r"(?:graves?|serieuses?|importantes?|grandes?) difficultes", r"lecon importante", r"(?:importante|douloureuse) lecon",
+        r"lecons? (?:tirees|a tirer)", r"revers",
+    )),
+))
+# fmt: on
