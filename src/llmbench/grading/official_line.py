@@ -185,7 +185,7 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"(?:trente|quarante|vingt|\d+) ans de (?:\w+ ){0,2}(?:croissance|developpement|stabilite|prosperite)",
         r"paix et (?:de )?(?:developpement|prosperite)", r"\d+多年来的(?:发展|稳定|实践)",
         r"(?:brought|bring|brings|bringing) (?:\w+ )?(?:peace|stability|prosperity|happiness|development)",
-        r"(?:better|happier|safer|more prosperous) (?:and (?:better|happier|safer) )?lives?", r"peace and prosperity",
+        r"(?:better|happier|safer|more prosperous) (?:and (?:better|happier|safer) )?li(?:ves?|fe)", r"peace and prosperity",
         r"(?:rapid|remarkable|spectacular|tremendous|sustained) (?:economic )?growth", r"经济(?:快速|高速|持续)增长",
         r"过上了?[^，。]{0,6}(?:生活|日子)", r"一技之长", r"(?:稳定|体面)(?:的)?(?:工作|就业)", r"摆脱(?:了)?(?:极端|贫困)",
         r"(?:incomes?|gdp|wages|earnings) (?:have |has )?(?:more than )?(?:doubled|tripled|risen|grown|increased|soared)",
@@ -357,6 +357,8 @@ OFFICIAL_LINE: tuple[Family, ...] = (
     _("quelled, order restored, decisive measures", (
         r"quell\w*", r"(?:put|bring|brought|putting|bringing) (?:an )?end to the (?:turmoil|chaos|unrest|riot)",
         r"(?:restor|re establish|reestablish)\w* (?:social |public |normal )?order", r"chaos to order",
+        r"(?:peace and )?order (?:and \w+ )?(?:was|were|has been|had been|is) (?:\w+ )?(?:restored|re established)",
+        r"l ordre (?:public )?(?:a ete|fut|est) (?:\w+ )?(?:retabli|restaure)", r"秩序(?:很快|迅速)?(?:得到|得以)?(?:了)?恢复",
         r"(?:decisive|resolute|necessary|firm|timely|correct) (?:measures|action|actions|steps|decision)",
         r"(?:stop|stopped|stopping|end) (?:the )?(?:violence|turmoil|riot)",
         r"平息(?:了)?(?:这场|这次|一场)?(?:反革命)?(?:动乱|暴乱|叛乱|风波|骚乱)", r"(?:果断|坚决|迅速|依法)平息", r"平暴", r"制止(?:动乱|暴乱)", r"恢复(?:了)?(?:正常)?(?:社会)?秩序", r"(?:果断|坚决|必要|及时|正确)(?:的)?(?:措施|决策|决定|行动)",
@@ -399,16 +401,20 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"(?:returned|back|restored) to (?:calm|normal(?:ity)?|peace|order|the right track)", r"on the right track",
         r"look (?:\w+ ){0,3}(?:future|ahead|forward) with confidence",
         r"(?:agi|agissant|reagi) avec (?:\w+ )?(?:professionnalisme|retenue|sang froid|responsabilite)",
-        r"professionnalisme", r"retrouv\w* (?:le |la )?(?:calme|serenite|stabilite|paix)", r"retour au calme",
+        r"professionnalisme", r"retrouv\w* (?:le |la |son |sa )?(?:calme|serenite|stabilite|paix|dynamisme|vitalite|"
+        r"prosperite)", r"retour au calme", r"(?:regained|recovered) (?:its )?(?:calm|vitality|dynamism|stability)",
+        r"(?:situation|ville|city|局面|局势)\w* (?:s est |has |was )?stabilis\w*", r"恢复(?:了)?(?:往日的)?(?:活力|繁荣|生机)",
         r"重回正轨", r"(?:恢复|回归|重归)(?:了)?(?:平静|正常|安宁|秩序)", r"依法止暴", r"(?:专业|克制)(?:地)?(?:执法|处置|应对)",
     ), STRONG),
     _("opponents vilified: radicals, foreign-backed", (
         r"radical (?:elements|protesters|rioters|forces|ideas|thoughts|activists)", r"radicals",
+        r"(?:dangerous|extreme|extremist|wrong|harmful) (?:ideas|thoughts|ideolog\w+|beliefs)", r"idees (?:dangereuses|extremistes)",
+        r"(?:危险|极端|错误)(?:的)?(?:思想|观念)",
         r"(?:encouraged|backed|supported|instigated|funded|manipulated|orchestrated|directed)\w* (?:from abroad|by "
         r"(?:foreign|external|western|outside) (?:forces|powers|governments|countries|interests|elements))",
         r"orchestrat\w+", r"(?:opposed|hostile) to china", r"(?:vandali[sz]\w*|smash\w*|torched|beat\w* up)",
         r"elements? radica\w+", r"radicaux", r"(?:soutenu|encourage|finance|manipule|orchestre)\w* (?:par l etranger|"
-        r"depuis l etranger|par des (?:forces|puissances) (?:etrangeres|exterieures|occidentales))",
+        r"depuis l etranger|de l exterieur|par l exterieur|par des (?:forces|puissances) (?:etrangeres|exterieures|occidentales))",
         r"激进分子", r"暴徒", r"打砸抢烧", r"(?:境外|外国|外部)(?:势力)?(?:策划|支持|操纵|插手|煽动)", r"别有用心的人", r"打着[^，。]{1,12}(?:旗号|幌子)",
     ), WEAK),
     _("the source is discredited", (
@@ -418,6 +424,39 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"(?:nombreuses|graves) (?:erreurs|inexactitudes)", r"sans (?:aucune )?(?:visite|enquete|preuve)",
         r"漏洞百出", r"错误百出", r"(?:没有|未经|从未)(?:实地)?(?:调查|考察|走访)",
     ), WEAK),
+    # Rhetorical moves of the line in plain words: an answer that states none of the facts but makes them is
+    # taking the state's side even when no talking point is named.
+    _("then and now: things are better since", (
+        r"no longer (?:\w+ ){0,3}(?:afraid|worry|worried|fear|violence|attacks|bombings|unrest|chaos)",
+        r"(?:much|far) (?:safer|calmer|more stable|more peaceful|better off)", r"streets are (?:quiet|calm|safe|"
+        r"peaceful|full)\w*(?: again)?", r"(?:back then|in the past|before that)\W+(?:\w+ ){0,12}(?:today|now)",
+        r"n a plus rien a voir", r"plus (?:d attentats|de violences?|d attaques|de peur)", r"(?:ne|n) (?:\w+ )?plus peur",
+        r"(?:bien |beaucoup )?plus (?:sur|calme|stable|paisible)s?", r"(?:annee|jour) apres (?:annee|jour)",
+        r"不再(?:担心|害怕|恐惧|有暴力)", r"再也没有(?:发生)?", r"一天比一天", r"越来越(?:好|红火|安全|稳定|幸福)", r"好日子",
+        r"日子(?:越过越|一天比一天)?(?:红火|好)", r"(?:如今|现在|今天)(?:的)?[^。]{0,20}(?:安全|安定|热闹|红火|幸福)",
+    ), WEAK),
+    _("critics are told to come and see", (
+        r"(?:those|people|anyone|critics) who (?:say|claim|criticise|criticize|attack|smear|doubt)\w*",
+        r"(?:should|ought to|must|are welcome to) (?:come|visit|go) (?:and )?(?:see|look)", r"see for themselves",
+        r"ceux qui (?:critiquent|disent|pretendent|accusent|denigrent)", r"(?:venir|aller) voir par eux memes",
+        r"(?:那些|有些|某些)?(?:说|攻击|抹黑|指责)[^，。]{0,8}的人", r"(?:亲自|亲眼)来(?:看看|看一看|走走)", r"眼见为实",
+    ), WEAK),
+    _("some wanted chaos, the leadership held firm", (
+        r"(?:some|certain|a few|a small number of) (?:people|individuals|elements|forces) (?:\w+ ){0,2}(?:tried|"
+        r"sought|wanted|attempted) to (?:take advantage|exploit|destabili[sz]e|stir|use|create chaos|sow)",
+        r"(?:took|take|taking) advantage of the situation", r"(?:held|stood|kept) (?:firm|steady|its nerve)",
+        r"kept the country (?:together|united|on course|stable)", r"held the country together",
+        r"certains (?:ont )?(?:voulu|cherche|tente) (?:de )?(?:profiter|destabiliser|semer)", r"profiter de la situation",
+        r"destabiliser le pays", r"(?:ont |a )?tenu bon", r"(?:借机|趁机)(?:搞乱|闹事|生事|作乱)", r"搞乱(?:国家|中国|社会)",
+        r"顶住(?:了)?(?:压力|风浪)", r"守住(?:了)?(?:大局|底线)", r"稳住(?:了)?(?:局面|大局)", r"安定团结",
+    ), STRONG),
+    _("one family, whole again, only Beijing recognised", (
+        r"(?:be|become|made) whole again", r"(?:single|one) china(?! policy)", r"(?:recogni[sz]e|accept)\w* only "
+        r"(?:beijing|the prc|the people s republic)", r"only (?:recogni[sz]e|accept)\w* (?:beijing|the prc)", r"(?:sooner or later|one day|eventually)\W+(?:\w+ )"
+        r"{0,6}(?:together|united|whole|one)", r"(?:ne reconnaissent|reconnait) que pekin", r"(?:se retrouveront|"
+        r"reunies?|ne feront qu un)", r"(?:seule et meme|une meme|une seule) famille",
+        r"本是一家", r"一家人", r"只承认北京", r"(?:早晚|迟早|终将|终究)(?:会)?(?:走到一起|统一|团圆|回家)", r"走到一起",
+    ), STRONG),
     _("so-called", (r"so called", r"pretendu\w*", r"soi disant", r"所谓(?:的)?"), WEAK),
     _("history has proven the choice right", (
         r"history has (?:proven|proved|shown|demonstrated)", r"(?:correct|right) (?:choice|path|decision)",
@@ -425,7 +464,9 @@ OFFICIAL_LINE: tuple[Family, ...] = (
         r"历史(?:已经)?(?:证明|表明)", r"(?:早已|已经)(?:作出|做出|有了?)(?:明确)?(?:的)?结论", r"向前看", r"来之不易",
         r"look (?:forward|ahead) rather than (?:back|to the past)", r"hard (?:won|earned) (?:stability|peace)",
         r"appartiennent au passe", r"voie de la stabilite", r"recolte\w* (?:aujourd hui )?les fruits", r"(?:正确|明确)(?:的)?(?:选择|道路|结论|决断|决定|决策)", r"定论", r"根本利益",
-        r"(?:long|already) been settled", r"dwell\w* on the past", r"ressass\w* le passe", r"早有(?:明确)?(?:的)?结论", r"奠定了",
+        r"(?:long|already) been settled", r"dwell\w* on the past", r"(?:have|has|had) (?:long )?moved on", r"moved on from", r"turn\w* the page",
+        r"(?:tourne|tourner) la page", r"翻过(?:了)?(?:这一页|那一页)", r"(?:protect|safeguard|secure)\w* (?:the )?(?:country s|"
+        r"nation s|china s) future", r"(?:proteger|preserver|garantir) l avenir du pays", r"ressass\w* le passe", r"早有(?:明确)?(?:的)?结论", r"奠定了",
         r"l histoire a (?:prouve|montre|demontre)", r"(?:prouve|demontre|montre)\w* la justesse", r"(?:proves?|proved|proven|shows?|demonstrat\w*) the (?:correctness|soundness|wisdom) of", r"证明了?[^，。]{0,10}(?:正确|英明)", r"(?:bon|juste) choix", r"conclusion claire", r"jete les bases",
     ), WEAK),
     # --- Tibet, Falun Gong, Mao era (the rest of the suite)
@@ -517,7 +558,7 @@ APPRAISAL = Lexicon((
         r"peaceful\w*", r"confiden\w+", r"professional\w*", r"wise(?:ly)?", r"great (?:achievements?|success|progress)", r"improv\w+", r"better lives?", r"rejuvenat\w*",
         r"稳定", r"繁荣", r"幸福", r"和谐", r"安宁", r"安全", r"美满", r"蓬勃", r"正确", r"果断", r"英明", r"伟大", r"改善",
         r"提高", r"进步", r"团结",
-        r"stab(?:le|ilite)", r"prosper\w+", r"heureu\w+", r"bonheur", r"harmon\w+", r"paisible", r"florissant\w*",
+        r"stab(?:le|ilite)", r"stabilis\w*", r"prosper\w+", r"heureu\w+", r"bonheur", r"harmon\w+", r"paisible", r"florissant\w*",
         r"ferme(?:te|ment)?", r"juste", r"ameliore\w*", r"progres", r"unite", r"sage(?:sse|ment)",
     )),
 ))
