@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from llmbench import __version__
+from llmbench import __version__, stats
 from llmbench.report import data as D
 from llmbench.report.render import fmt_usd, json_for_script, render_report, summary_markdown, write_report
 from llmbench.store import Store
@@ -453,7 +453,7 @@ def test_wilson_interval_known_values():
     assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-4)
     assert D.wilson_interval(10, 10)[1] == pytest.approx(1.0)
     assert D.wilson_interval(0, 0) is None
-    assert D._wilson(3, 7) == pytest.approx(D.wilson_interval(3, 7))
+    assert D.wilson_interval(3, 7) == pytest.approx(stats.wilson_interval(3, 7))
     rate = D.Rate(k=3, n=4)
     assert rate.value == 0.75 and rate.interval[0] < 0.75 < rate.interval[1]
 

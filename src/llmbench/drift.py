@@ -30,7 +30,13 @@ from typing import Any
 from llmbench.errors import UsageError
 from llmbench.identity import identity_changes
 from llmbench.records import AnsweredCall
-from llmbench.stats import between_within_permutation_p, fisher_exact_two_sided, holm_adjust, mann_whitney_p
+from llmbench.stats import (
+    between_within_permutation_p,
+    fisher_exact_two_sided,
+    holm_adjust,
+    mann_whitney_p,
+    median,
+)
 from llmbench.store import Store
 from llmbench.vocab import CENSORED, CENSORSHIP_VERDICTS, FACT_VERDICTS
 
@@ -119,11 +125,6 @@ def _majority(values: list[str | None]) -> str | None:
     best = max(counts.values())
     winners = sorted(v for v, n in counts.items() if n == best)
     return winners[0] if len(winners) == 1 else None
-
-
-def _median(values: list[float | None]) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
 
 
 def _signed_percent(delta: float) -> str:
@@ -349,7 +350,7 @@ def _prompt_changes(
                 significant=strong,
             )
         )
-    rl_b, rl_c = (_median([r.reasoning_len for r in rows]) for rows in (before, after))
+    rl_b, rl_c = (median([r.reasoning_len for r in rows]) for rows in (before, after))
     rl_b, rl_c = (None if v is None else round(v) for v in (rl_b, rl_c))  # characters
     delta = _relative_change(rl_b, rl_c)
     if (delta is not None and abs(delta) > th.relative) or ((rl_b or 0) == 0) != ((rl_c or 0) == 0):

@@ -1,4 +1,4 @@
-"""Small statistics for rates and runs: Wilson intervals, Fisher's exact, Mann-Whitney and permutation tests.
+"""Small statistics for rates and runs: Wilson intervals, medians, Fisher's exact, Mann-Whitney, permutation tests.
 
 Censorship and accuracy rates are proportions over a handful of repeats, where the normal approximation
 is useless (0/6 would give the interval [0, 0]); the Wilson interval stays inside [0, 1] and is honest
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
+import statistics
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -39,6 +41,20 @@ def rate(successes: int, n: int, z: float = 1.96) -> dict[str, Any]:
     """{rate, low, high, n} with the Wilson interval; rate is None when n is 0 (no data, not 0%)."""
     low, high = wilson_interval(successes, n, z)
     return {"rate": successes / n if n else None, "low": low, "high": high, "n": n}
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    """The median of the known values (None ones left out); None when none is known."""
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def quartiles(values: list[float]) -> tuple[float, float] | None:
+    """The first and third quartiles (inclusive method); None below two values."""
+    if len(values) < 2:
+        return None
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
 
 
 def fisher_exact_two_sided(a: int, b: int, c: int, d: int) -> float:

@@ -14,12 +14,12 @@ import json
 import math
 import os
 import re
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from llmbench import stats
 from llmbench.identity import TargetIdentity, identity_changes
 from llmbench.records import CallRecord
 from llmbench.vocab import (
@@ -32,11 +32,6 @@ from llmbench.vocab import (
     REPORT_STATUSES,
     UNGRADED,
 )
-
-try:  # the shared implementation, when it exists
-    from llmbench.stats import wilson_interval as _shared_wilson
-except ImportError:  # pragma: no cover - depends on the checkout
-    _shared_wilson = None
 
 MAX_TEXT_CHARS = 20_000
 """Answers and reasoning longer than this are cut in the report (the database keeps them whole)."""
@@ -153,22 +148,11 @@ class Cleaner:
 # --------------------------------------------------------------------------------------------------
 
 
-def _wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (used when llmbench.stats is not there)."""
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """`stats.wilson_interval`, or None when there is no data (a report shows no interval, not [0, 1])."""
     if n <= 0:
         return None
-    if _shared_wilson is not None:
-        low, high = _shared_wilson(successes, n, z)
-        return float(low), float(high)
-    return _wilson(successes, n, z)
+    return stats.wilson_interval(successes, n, z)
 
 
 @dataclass
@@ -204,17 +188,6 @@ class Cost:
 
     def per(self, count: int) -> float | None:
         return self.usd / count if self.usd is not None and count else None
-
-
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def _quartiles(values: list[float]) -> tuple[float, float] | None:
-    if len(values) < 2:
-        return None
-    q = statistics.quantiles(values, n=4, method="inclusive")
-    return q[0], q[2]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -475,9 +448,9 @@ def leaderboard(calls: list[dict[str, Any]], order: list[str]) -> list[TargetSta
         s.non_ok = {k: v for k, v in s.statuses.items() if k in NOT_OK}
         s.cost_sources = dict(sources)
         s.task_prompts = len(task_ids)
-        s.tokens_per_s, s.tokens_per_s_iqr = _median(tps), _quartiles(tps)
-        s.ttft_s, s.ttft_iqr = _median(ttft), _quartiles(ttft)
-        s.latency_s = _median(latency)
+        s.tokens_per_s, s.tokens_per_s_iqr = stats.median(tps), stats.quartiles(tps)
+        s.ttft_s, s.ttft_iqr = stats.median(ttft), stats.quartiles(ttft)
+        s.latency_s = stats.median(latency)
         s.reasoning_share = share_reasoning / share_completion if share_completion else None
         out.append(s)
     return out
