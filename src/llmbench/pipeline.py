@@ -21,6 +21,7 @@ from llmbench import __version__
 from llmbench.config import Config, ollama_host, target_from_cli, target_from_public
 from llmbench.cost import Pricer
 from llmbench.errors import BudgetExceeded, StoreBusy, TargetUnavailable, UsageError
+from llmbench.grading import grade_row
 from llmbench.plan import build_plan
 from llmbench.providers import make_provider
 from llmbench.providers.registry import provider_class
@@ -269,6 +270,7 @@ async def _run_async(opts: RunOptions, say: Callable[[str], None], holder: dict[
                 providers,
                 {name: ident.digest for name, ident in identities.items()},
                 progress=opts.progress,
+                grade=lambda row, prompt: grade_row(row, prompt.expect, prompt.meta),
                 pricer=pricer,
                 budget=budget,
                 hosts=config.hosts,

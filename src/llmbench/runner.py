@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmbench.errors import CallError
-from llmbench.grading import grade_row
 from llmbench.plan import Plan
 from llmbench.providers.base import Provider
 from llmbench.providers.retry import complete_with_retries
-from llmbench.records import Cell, Completion, HostLimits, ModelLoad, TargetSpec
+from llmbench.records import CallRecord, Cell, Completion, Grade, HostLimits, ModelLoad, Prompt, TargetSpec
 from llmbench.schedule import IN_PROCESS, HostScheduler, Job, in_process_limits, lanes
 from llmbench.store import LoadRecord, Store, now_iso
 
@@ -163,6 +162,7 @@ class Runner:
         *,
         progress: bool = True,
         on_record: Callable[[Cell, Completion | None], None] | None = None,
+        grade: Callable[[CallRecord, Prompt], Grade | None] | None = None,
         pricer: Any = None,
         budget: Budget | None = None,
         hosts: dict[str, HostLimits] | None = None,
@@ -175,6 +175,7 @@ class Runner:
         self.digests = digests
         self.progress = progress
         self.on_record = on_record
+        self.grade = grade  # the pipeline hands the grader down: the runner never imports grading
         self.pricer = pricer
         self.budget = budget
         # Keys are never echoed into the store, even when a server quotes them back in an error message.
@@ -295,7 +296,7 @@ class Runner:
             completion=completion,
             error=(error.kind, self.redact(str(error))) if error else None,
             cost=cost,
-            grade=lambda row, prompt=cell.prompt: grade_row(row, prompt.expect, prompt.meta),
+            grade=None if self.grade is None else lambda row, prompt=cell.prompt: self.grade(row, prompt),
         )
         if error is None:
             summary.ok += 1
