@@ -1,7 +1,5 @@
 """Scheduling benchmark: model loads and wall time against the ideal, on servers that schedule like Ollama.
 
-    python benchmarks/scheduling.py [--quick] [--before-tree DIR]   # prints the table; run.py renders it
-
 Each server is the test suite's fake Ollama in scheduler mode (`python -m tests.servers.ollama_server
 --max-loaded K --parallel P --load-s L --answer-s A`, in its own process): K models resident, P requests per
 model at once, L seconds per load, A seconds per answer, requests served in order, every load logged (GET
@@ -21,18 +19,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from benchmarks.harness import LLMBENCH, REPO, base_env, log, unpack_src
+
+NAME = "scheduling"
+ORDER = 11
+SUMMARY_ORDER = 1.2
 BEFORE = "cd49bde"  # the last commit before host-aware scheduling
 LOAD_S = 0.1
 ANSWER_S = 0.02
@@ -96,20 +96,6 @@ def ideal_s(
     return per_host * load + calls * answer / (p * min(k, per_host))
 
 
-def _env(src: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env["OLLAMA_HOST"] = "http://127.0.0.1:9"  # nothing: only the configured hosts are used
-    env["NO_COLOR"] = "1"
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    return env
-
-
-def _llmbench() -> str:
-    local = Path(sys.executable).parent / "llmbench"
-    return str(local) if local.exists() else (shutil.which("llmbench") or "llmbench")
-
-
 def one_run(
     work: Path,
     models: int,
@@ -140,9 +126,9 @@ def one_run(
             lines += [f"  - id: p{i}", f"    prompt: Question number {i}?", "    expect: {any: [ok]}"]
         (work / "sched.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         proc = subprocess.run(
-            [_llmbench(), "run", "--no-report", "-q", "--json", "-s", "sched.yaml"],
+            [LLMBENCH, "run", "--no-report", "-q", "--json", "-s", "sched.yaml"],
             cwd=work,
-            env=_env(src),
+            env=base_env(**({"PYTHONPATH": str(src)} if src is not None else {})),
             capture_output=True,
             text=True,
             timeout=600,
@@ -169,18 +155,11 @@ def one_run(
 
 
 def unpack_before(root: Path) -> Path | None:
-    tree = root / f"before-{BEFORE}"
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", BEFORE, "src"], capture_output=True
-    )
-    if archive.returncode:
-        return None
-    tree.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree / "src"
+    tree = unpack_src(root, BEFORE, f"before-{BEFORE}")
+    return tree / "src" if tree else None
 
 
-def bench_scheduling(root: Path, quick: bool, before_src: Path | None, log=print) -> dict[str, Any]:
+def bench_scheduling(root: Path, quick: bool, before_src: Path | None) -> dict[str, Any]:
     calls = 6 if quick else 8
     rows = []
     for models in (1, 2, 4):
@@ -271,18 +250,24 @@ def render_scheduling(res: dict[str, Any], a, number: int) -> None:
     a("")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-before", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="llmbench-sched-") as tmp:
-        before = None if args.no_before else unpack_before(Path(tmp))
-        res = bench_scheduling(Path(tmp), args.quick, before)
-    out: list[str] = []
-    render_scheduling(res, out.append, 1)
-    print("\n".join(out))
+def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    return bench_scheduling(root, args.quick, None if args.no_before else unpack_before(root))
 
 
-if __name__ == "__main__":
-    main()
+def summary(res: dict[str, Any], args: argparse.Namespace, a: Callable[[str], None]) -> None:
+    """This section's row of the summary table."""
+    sch = res.get("scheduling")
+    if sch:
+        ia = sch["issue"]["after"]
+        a(
+            f"| 3 models on a host holding 1 (1 s per load, 0.05 s per answer, 20 prompts each): loads / wall | "
+            f"{ia['loads']} / {ia['wall_s']:.1f} s | 3 / {ia['ideal_s']:.1f} s ideal | {ia['ratio']:.2f}× |"
+        )
+
+
+def render(
+    res: dict[str, Any], args: argparse.Namespace, a: Callable[[str], None], num: dict[str, int]
+) -> None:
+    """This section of RESULTS.md."""
+    if res.get("scheduling"):
+        render_scheduling(res["scheduling"], a, num["scheduling"])

@@ -10,28 +10,31 @@ censorship suite), each call drawing one sample at random, graded by the rules c
 
 Prints, per case, how often `compare_runs` reports drift over N pairs (`--pairs`), and for "same" how
 often the noise permutation test calls the texts "beyond noise" (evidence only). Run it with any
-`PYTHONPATH` to compare two versions of llmbench: `python benchmarks/drift_noise.py --pairs 200`.
+`PYTHONPATH` to compare two versions of llmbench: `python benchmarks/run.py --only drift_noise`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from benchmarks.harness import REPO, load_note, log
 from llmbench.config import Config, target_from_cli
 from llmbench.drift import compare_runs
 from llmbench.grading.censorship import classify
 from llmbench.records import Cell, Completion, GenerationParams, ModelIdentity, Prompt
 from llmbench.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
+NAME = "drift_noise"
+ORDER = 12
 REFUSAL = "I am sorry, I cannot answer that question. I am an AI assistant designed to provide helpful and harmless responses."
 
 
@@ -96,10 +99,8 @@ CASES = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=200)
-    args = parser.parse_args()
+def bench_drift_noise(pairs: int) -> dict[str, Any]:
+    """Per case, the share of `pairs` pairs of runs that `compare_runs` calls drift."""
     samples, prompts = load()
     names = {"r1": "ollama/deepseek-r1:7b", "qwen": "ollama/qwen2.5:7b"}
     out = {}
@@ -108,7 +109,7 @@ def main() -> None:
         for case, (before, after, repeats, refuse) in CASES.items():
             drift = beyond = 0
             seconds = 0.0
-            for i in range(args.pairs):
+            for i in range(pairs):
                 rng = random.Random(f"{case}-{i}")
                 runs = []
                 for j, models in enumerate((before, after)):
@@ -123,14 +124,67 @@ def main() -> None:
                 noise = getattr(report, "noise", {})
                 beyond += any(n.beyond_noise for n in noise.values())
             out[case] = {
-                "pairs": args.pairs,
-                "drift": drift / args.pairs,
-                "beyond_noise": beyond / args.pairs,
-                "compare_ms": 1000 * seconds / args.pairs,
+                "pairs": pairs,
+                "drift": drift / pairs,
+                "beyond_noise": beyond / pairs,
+                "compare_ms": 1000 * seconds / pairs,
             }
+            log(f"  drift noise, {case}: drift in {drift} of {pairs} pairs")
         store.close()
-    print(json.dumps(out, indent=2))
+    return out
 
 
-if __name__ == "__main__":
-    main()
+CASE_TEXT = {
+    "same": ("the same two sampled models twice (same digests), `-n 2`", "never"),
+    "swap": ("the R1 distill replaced behind its tag by an open model (new digest), `-n 2`", "every time"),
+    "refusals": (
+        "same digest, the open model refusing the Taiwan prompts 8 times in 10, `-n 5`",
+        "nearly always",
+    ),
+}
+
+
+def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    return bench_drift_noise(50 if args.quick else 200)
+
+
+def summary(res: dict[str, Any], args: argparse.Namespace, a: Callable[[str], None]) -> None:
+    """This section's row of the summary table."""
+    dn = res.get("drift_noise")
+    if dn:
+        same, swap = dn["same"], dn["swap"]
+        a(
+            f"| `llmbench drift` on sampling noise: same models / a swapped model called drift | "
+            f"{same['drift']:.1%} / {swap['drift']:.1%} of {same['pairs']} pairs | 0 % / 100 % | "
+            f"{'OK' if same['drift'] == 0 and swap['drift'] == 1 else 'NOT OK'} |"
+        )
+
+
+def render(
+    res: dict[str, Any], args: argparse.Namespace, a: Callable[[str], None], num: dict[str, int]
+) -> None:
+    """This section of RESULTS.md."""
+    dn = res.get("drift_noise")
+    if not dn:
+        return
+    a(f"## {num['drift_noise']}. Drift against sampling noise")
+    a("")
+    a(
+        "Pairs of nightly runs built straight in a results database from the recorded-style samples of "
+        "`tests/data/drift_samples.yaml` (an R1 distill that censors, an open model; three samples per prompt of "
+        "the censorship suite, temperature 0.6), each call drawing one sample at random, graded by the rules "
+        'classifier, then `compare_runs` on each pair. "Texts beyond noise" is the noise permutation test on '
+        "the answer texts (evidence only, never drift on its own)."
+    )
+    a("")
+    a("| case | pairs | called drift | expected | texts beyond noise | `compare_runs` per pair |")
+    a("|---|---|---|---|---|---|")
+    for case, row in dn.items():
+        what, expected = CASE_TEXT[case]
+        a(
+            f"| {case}: {what} | {row['pairs']} | {row['drift']:.1%} | {expected} | {row['beyond_noise']:.1%} | "
+            f"{row['compare_ms']:.1f} ms |"
+        )
+    a("")
+    a(load_note(res, "drift_noise"))
+    a("")
