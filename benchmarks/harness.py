@@ -190,7 +190,7 @@ def time_cmd(cmd: list[str], cwd: Path, runs: int, env: dict[str, str] | None = 
 
 
 # --------------------------------------------------------------------------------------------------
-# 4. store insert rate, 5. drift
+# Synthetic calls (the store, drift and export sections)
 # --------------------------------------------------------------------------------------------------
 
 ANSWER = (
@@ -263,7 +263,7 @@ COST = {"usd": 0.000123, "source": "local energy", "watts": 350, "usd_per_kwh": 
 
 
 # --------------------------------------------------------------------------------------------------
-# machine and report
+# The machine, the rows' formatting, old code from git
 # --------------------------------------------------------------------------------------------------
 
 
@@ -344,3 +344,14 @@ def unpack_src(root: Path, commit: str, name: str) -> Path | None:
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     log(f"old code for side-by-side runs: commit {commit} unpacked in {tree}")
     return tree
+
+
+def old_schema_copy(db: Path, dest: Path) -> Path:
+    """A copy of a benchmark's store that the code before the changes (f4ad2b0) opens: its schema stops at
+    migration 3 and it refuses a newer database; migration 4 only added the `loads` table, empty here."""
+    shutil.copyfile(db, dest)
+    with contextlib.closing(sqlite3.connect(dest)) as con:
+        con.execute("DROP TABLE IF EXISTS loads")
+        con.execute("PRAGMA user_version = 3")
+        con.commit()
+    return dest

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +16,7 @@ from benchmarks.harness import (
     load_note,
     log,
     median,
+    old_schema_copy,
 )
 from benchmarks.sections.drift import build_drift_store
 
@@ -64,17 +62,6 @@ def export_child(db: Path, run_id: str, fmt: str, out: Path, src: Path | None = 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def before_copy(db: Path, dest: Path) -> Path:
-    """A copy of `db` that the code before the changes opens: its schema stops at migration 3 (it refuses a
-    newer database), and migration 4 only added the `loads` table, empty here."""
-    shutil.copyfile(db, dest)
-    with contextlib.closing(sqlite3.connect(dest)) as con:
-        con.execute("DROP TABLE IF EXISTS loads")
-        con.execute("PRAGMA user_version = 3")
-        con.commit()
-    return dest
-
-
 def bench_export(root: Path, calls: int, before_tree: Path | None) -> dict[str, Any]:
     """`llmbench export` of one run of `calls` calls to JSONL, CSV and Parquet: time, peak memory above
     the process's resting size, file size; with `before_tree`, the same exports by that tree's code."""
@@ -83,7 +70,7 @@ def bench_export(root: Path, calls: int, before_tree: Path | None) -> dict[str, 
     store, run_ids, _ = build_drift_store(work / "e.db", 1, calls)
     n_calls = store.db.execute("SELECT count(*) FROM calls").fetchone()[0]
     store.close()
-    old_db = before_copy(work / "e.db", work / "old.db") if before_tree is not None else None
+    old_db = old_schema_copy(work / "e.db", work / "old.db") if before_tree is not None else None
     out: dict[str, Any] = {"calls": n_calls, "formats": {}}
     for fmt in ("jsonl", "csv", "parquet"):
         runs, old = [], []

@@ -16,6 +16,7 @@ from benchmarks.harness import (
     fresh_dir,
     load_note,
     log,
+    old_schema_copy,
 )
 
 NAME = "report"
@@ -34,9 +35,12 @@ def bench_report_section(root: Path, sizes: list[int], before_tree: Path | None)
     out: dict[str, Any] = {"after": after}
     if before_tree is not None:
         dump = work / "before.json"
+        old = fresh_dir(work, "before")  # the same stores, at the schema the old code reads
+        for db in work.glob("report-*.db"):
+            old_schema_copy(db, old / db.name)
         env = base_env(PYTHONPATH=str(before_tree / "src"))
         proc = subprocess.run(
-            [sys.executable, str(HERE / "report_size.py"), "--root", str(work), "--reuse", "--json", str(dump),
+            [sys.executable, str(HERE / "report_size.py"), "--root", str(old), "--reuse", "--json", str(dump),
              "--calls", *map(str, sizes)],
             env=env, capture_output=True, text=True, timeout=1800,
         )  # fmt: skip
