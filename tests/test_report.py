@@ -219,7 +219,7 @@ def test_leaderboard_rates_and_intervals(bench_run):
     assert "100%</span>" in r1_row and "4/4" in r1_row
     assert "67%" in r1_row and "4/6" in r1_row  # refusal rate 4/6
     assert "33%" in r1_row and "2/6" in r1_row  # state narrative 2/6
-    lo, hi = D.wilson_interval(4, 6)
+    lo, hi = D.Rate(4, 6).interval
     assert f"{round(lo * 100)}%–{round(hi * 100)}%" in r1_row
     assert "0/4" in small_row and "0/6" in small_row
     assert "empty think block" in r1_row  # the canned refusals came with empty reasoning
@@ -447,13 +447,13 @@ def test_runs_without_calls_or_with_odd_plans_still_render(workdir):
 
 
 def test_wilson_interval_known_values():
-    low, high = D.wilson_interval(5, 10)
+    low, high = D.Rate(5, 10).interval
     assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
-    low, high = D.wilson_interval(0, 10)
+    low, high = D.Rate(0, 10).interval
     assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-4)
-    assert D.wilson_interval(10, 10)[1] == pytest.approx(1.0)
-    assert D.wilson_interval(0, 0) is None
-    assert D.wilson_interval(3, 7) == pytest.approx(stats.wilson_interval(3, 7))
+    assert D.Rate(10, 10).interval[1] == pytest.approx(1.0)
+    assert D.Rate(0, 0).interval is None
+    assert D.Rate(3, 7).interval == pytest.approx(stats.wilson_interval(3, 7))
     rate = D.Rate(k=3, n=4)
     assert rate.value == 0.75 and rate.interval[0] < 0.75 < rate.interval[1]
 

@@ -148,13 +148,6 @@ class Cleaner:
 # --------------------------------------------------------------------------------------------------
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
-    """`stats.wilson_interval`, or None when there is no data (a report shows no interval, not [0, 1])."""
-    if n <= 0:
-        return None
-    return stats.wilson_interval(successes, n, z)
-
-
 @dataclass
 class Rate:
     """k of n, with its 95% Wilson interval."""
@@ -168,7 +161,8 @@ class Rate:
 
     @property
     def interval(self) -> tuple[float, float] | None:
-        return wilson_interval(self.k, self.n)
+        """None when there is no data: a report shows no interval, not [0, 1]."""
+        return stats.wilson_interval(self.k, self.n) if self.n > 0 else None
 
 
 @dataclass
